@@ -1,0 +1,225 @@
+"""A small, safe formula language for table identities (no eval/exec).
+
+    applications."3.7".total = applications."3.1".total + sum(applications."3.3.*".total)
+
+A reference is a dotted path of names or quoted keys; ``*`` inside a quoted key matches many keys
+and must be wrapped in ``sum()``. Only ``+``, ``-``, numbers, parentheses and ``sum`` exist, so an
+admin's formula can never do anything but arithmetic over the report's cells.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+Number = int | float
+
+
+class FormulaError(ValueError):
+    """A formula that cannot be parsed; the message says where."""
+
+
+_TOKEN = re.compile(r'\s*(?:(?P<num>\d+(?:\.\d+)?)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)|(?P<str>"[^"]*")|(?P<op>[-+().=]))')
+
+
+@dataclass(frozen=True)
+class Ref:
+    path: tuple[str, ...]
+    summed: bool = False
+
+
+@dataclass(frozen=True)
+class Node:
+    op: str  # "num" | "ref" | "+" | "-"
+    value: Any = None
+    left: Node | None = None
+    right: Node | None = None
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    out = []
+    pos = 0
+    text = text.rstrip()
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if not m or m.end() == pos:
+            raise FormulaError(f"无法识别的字符 / unexpected character at column {pos + 1}: {text[pos:pos + 10]!r}")
+        kind = m.lastgroup or ""
+        out.append((kind, m.group(kind)))
+        pos = m.end()
+    return out
+
+
+class _Parser:
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.toks = _tokens(text)
+        self.i = 0
+
+    def peek(self) -> tuple[str, str] | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def take(self, value: str | None = None) -> tuple[str, str]:
+        tok = self.peek()
+        if tok is None or (value is not None and tok[1] != value):
+            want = f"“{value}”" if value else "more input"
+            raise FormulaError(f"公式不完整，缺少{want} / expected {value or 'more input'} in {self.text!r}")
+        self.i += 1
+        return tok
+
+    def expr(self) -> Node:
+        node = self.term()
+        while (tok := self.peek()) and tok[1] in "+-" and tok[0] == "op":
+            self.take()
+            node = Node(tok[1], left=node, right=self.term())
+        return node
+
+    def term(self) -> Node:
+        kind, value = self.take()
+        if kind == "num":
+            return Node("num", float(value) if "." in value else int(value))
+        if kind == "op" and value == "(":
+            inner = self.expr()
+            self.take(")")
+            return inner
+        if kind == "op" and value == "-":
+            return Node("-", left=Node("num", 0), right=self.term())
+        if kind == "name" and value == "sum":
+            self.take("(")
+            ref = self.ref()
+            self.take(")")
+            return Node("ref", Ref(ref, summed=True))
+        if kind == "name":
+            self.i -= 1
+            path = self.ref()
+            if any("*" in p for p in path):
+                raise FormulaError(f"通配符“*”只能用在 sum() 中 / '*' needs sum(): {'.'.join(path)}")
+            return Node("ref", Ref(path))
+        raise FormulaError(f"意外的“{value}” / unexpected {value!r} in {self.text!r}")
+
+    def ref(self) -> tuple[str, ...]:
+        parts = []
+        kind, value = self.take()
+        if kind != "name":
+            raise FormulaError(f"引用应以表名开头 / a reference starts with a table name, got {value!r}")
+        parts.append(value)
+        while (tok := self.peek()) and tok[1] == ".":
+            self.take()
+            kind, value = self.take()
+            if kind == "name":
+                parts.append(value)
+            elif kind == "str":
+                parts.append(value[1:-1])
+            elif kind == "num":  # applications.4.total: a bare number is a key here
+                parts.append(value)
+            else:
+                raise FormulaError(f"“.”后应为键名 / a key must follow '.', got {value!r}")
+        return tuple(parts)
+
+
+@dataclass(frozen=True)
+class Identity:
+    text: str
+    lhs: Node
+    rhs: Node
+
+
+def parse_identity(text: str) -> Identity:
+    """Parse ``expr = expr``."""
+    if text.count("=") != 1:
+        raise FormulaError(f"恒等式必须恰好包含一个“=” / an identity needs exactly one '=': {text!r}")
+    left, right = text.split("=")
+    lhs, rhs = _Parser(left), _Parser(right)
+    ln, rn = lhs.expr(), rhs.expr()
+    for p in (lhs, rhs):
+        if p.peek() is not None:
+            raise FormulaError(f"公式多余的部分 / trailing input {p.toks[p.i][1]!r} in {text!r}")
+    return Identity(text, ln, rn)
+
+
+def refs(node: Node) -> list[Ref]:
+    if node.op == "ref":
+        return [node.value]
+    return [r for child in (node.left, node.right) if child for r in refs(child)]
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    lhs: Number | None
+    rhs: Number | None
+    cells: tuple[tuple[str, Any], ...]  # every cell used: (path "applications/3.1:total", value)
+    missing: tuple[str, ...]  # references with no such cell (row/table not read)
+
+    @property
+    def computable(self) -> bool:
+        return not self.missing and all(isinstance(v, int | float) and not isinstance(v, bool) for _, v in self.cells)
+
+    def holds(self, tolerance: float = 0) -> bool:
+        return self.lhs is not None and self.rhs is not None and abs(self.lhs - self.rhs) <= tolerance + 1e-9
+
+
+def cell_path(path: tuple[str, ...]) -> str:
+    """applications/3.1:total — the ``where`` style of check-json."""
+    if len(path) >= 3:
+        return f"{'/'.join(path[:-1])}:{path[-1]}"
+    return "/".join(path)
+
+
+def _resolve(data: Mapping[str, Any], ref: Ref) -> tuple[list[tuple[str, Any]], list[str]]:
+    level: list[tuple[tuple[str, ...], Any]] = [((), data)]
+    for part in ref.path:
+        nxt = []
+        for path, node in level:
+            if not isinstance(node, Mapping):
+                continue
+            if "*" in part:
+                nxt.extend((path + (k,), v) for k, v in node.items() if fnmatch.fnmatchcase(k, part))
+            elif part in node:
+                nxt.append((path + (part,), node[part]))
+        level = nxt
+    if not level:
+        return [], [cell_path(ref.path)]
+    return [(cell_path(p), v) for p, v in level], []
+
+
+def evaluate(identity: Identity, data: Mapping[str, Any]) -> Evaluation:
+    cells: list[tuple[str, Any]] = []
+    missing: list[str] = []
+
+    def ev(node: Node) -> Number | None:
+        if node.op == "num":
+            return node.value
+        if node.op == "ref":
+            found, miss = _resolve(data, node.value)
+            cells.extend(found)
+            missing.extend(miss)
+            values = [v for _, v in found]
+            if miss or not all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+                return None
+            return sum(values)
+        a, b = ev(node.left), ev(node.right)  # type: ignore[arg-type]
+        if a is None or b is None:
+            return None
+        return a + b if node.op == "+" else a - b
+
+    lhs, rhs = ev(identity.lhs), ev(identity.rhs)
+    return Evaluation(lhs, rhs, tuple(cells), tuple(missing))
+
+
+def expand(template: str, each: Mapping[str, list[str]]) -> list[tuple[dict[str, str], str]]:
+    """Expand {name} placeholders over the lists in ``each`` (cartesian product)."""
+    combos: list[dict[str, str]] = [{}]
+    for name, values in each.items():
+        combos = [{**c, name: v} for c in combos for v in values]
+    out = []
+    for c in combos:
+        text = template
+        for k, v in c.items():
+            text = text.replace("{" + k + "}", v)
+        if re.search(r"\{[A-Za-z_]+\}", text):
+            raise FormulaError(f"未定义的占位符 / undefined placeholder in {text!r}")
+        out.append((c, text))
+    return out

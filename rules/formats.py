@@ -1,0 +1,186 @@
+"""Load the format files (formats/*.toml) into frozen specs the reader and checks share.
+
+A format file is data an admin can add without Python; unknown keys and bad formulas are refused
+here with the file name, so a broken format never reaches a check.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from rules.expr import FormulaError, Identity, expand, parse_identity
+from rules.normalize import norm, strip_numbering
+
+BUNDLED = Path(__file__).parent / "formats"
+
+
+class FormatError(ValueError):
+    """A format file is invalid; the message names the file and the problem."""
+
+
+@dataclass(frozen=True)
+class Label:
+    key: str
+    label: str
+    short: str = ""
+    aliases: tuple[str, ...] = ()
+    domain: str = "count"  # count | signed | decimal | amount
+    legacy: str | None = None  # an older format's row accepted in place of ``replaces``
+    replaces: tuple[str, ...] = ()
+
+    @property
+    def forms(self) -> tuple[str, ...]:
+        """Normalised core texts that identify this label."""
+        return tuple(dict.fromkeys(strip_numbering(norm(x)) for x in (self.label, *self.aliases)))
+
+    @property
+    def display(self) -> str:
+        return self.short or self.label
+
+
+@dataclass(frozen=True)
+class Block:
+    key: str
+    header: str
+    columns: tuple[Label, ...]
+    rows: tuple[Label, ...]
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    key: str
+    name: str
+    title: str
+    section: int
+    layout: str  # blocks | matrix | single_row
+    columns: tuple[Label, ...] = ()
+    rows: tuple[Label, ...] = ()
+    groups: tuple[Label, ...] = ()
+    blocks: tuple[Block, ...] = ()
+    anchors: tuple[str, ...] = ()
+    header_words: tuple[str, ...] = ()
+
+    def cell_label(self, row: str, col: str) -> str:
+        """Chinese description of a cell for messages: “（七）总计”行“总计”列."""
+        if self.layout == "single_row":
+            group, _, c = row.partition(".") if not col else (row, "", col)
+            g = next((x.label for x in self.groups if x.key == group), group)
+            cl = next((x.label for x in self.columns if x.key == c), c)
+            return f"{g}“{cl}”"
+        rows = self.rows if self.layout == "matrix" else tuple(r for b in self.blocks for r in b.rows)
+        cols = self.columns if self.layout == "matrix" else tuple(c for b in self.blocks for c in b.columns)
+        rl = next((x.display for x in rows if x.key == row), row)
+        cl = next((x.label for x in cols if x.key == col), col)
+        return f"“{rl}”行“{cl}”列"
+
+
+@dataclass(frozen=True)
+class SectionSpec:
+    no: int
+    heading: str
+    aliases: tuple[str, ...] = ()
+    keywords: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One identity (R1–R4) or cross-year rule (R5–R7), expanded into concrete formulas."""
+
+    id: str
+    title: str
+    kind: str
+    formulas: tuple[tuple[dict[str, str], Identity], ...]
+    severity: str | None = None
+    tolerance: float = 0
+    requires_previous_format: str | None = None
+
+
+@dataclass(frozen=True)
+class Format:
+    id: str
+    title: str
+    years: tuple[int, ...]
+    tokens: tuple[str, ...]
+    sections: tuple[SectionSpec, ...]
+    tables: dict[str, TableSpec] = field(default_factory=dict)
+    identities: tuple[Rule, ...] = ()
+    crossyear: tuple[Rule, ...] = ()
+
+
+def _label(d: dict[str, Any], where: str) -> Label:
+    _only(d, {"key", "label", "short", "aliases", "domain", "legacy", "replaces"}, where)
+    if d.get("domain", "count") not in ("count", "signed", "decimal", "amount"):
+        raise FormatError(f"{where}: domain must be count/signed/decimal/amount, got {d['domain']!r}")
+    return Label(str(d["key"]), str(d["label"]), str(d.get("short", "")), tuple(d.get("aliases", ())),
+                 d.get("domain", "count"), d.get("legacy"), tuple(d.get("replaces", ())))
+
+
+def _only(d: dict[str, Any], allowed: set[str], where: str) -> None:
+    unknown = set(d) - allowed
+    if unknown:
+        raise FormatError(f"{where}: 未知的键 / unknown key(s): {', '.join(sorted(unknown))}")
+
+
+def _rule(d: dict[str, Any], where: str, default_kind: str) -> Rule:
+    _only(d, {"id", "title", "kind", "each", "formula", "severity", "tolerance", "requires_previous_format"}, where)
+    try:
+        formulas = tuple((combo, parse_identity(text)) for combo, text in expand(d["formula"], d.get("each", {})))
+    except FormulaError as exc:
+        raise FormatError(f"{where} ({d.get('id')}): {exc}") from exc
+    return Rule(d["id"], d.get("title", d["id"]), d.get("kind", default_kind), formulas, d.get("severity"),
+                float(d.get("tolerance", 0)), d.get("requires_previous_format"))
+
+
+def _table(key: str, d: dict[str, Any], where: str) -> TableSpec:
+    _only(d, {"name", "title", "section", "layout", "columns", "rows", "groups", "blocks", "anchors",
+              "header_words"}, where)
+    blocks = []
+    for i, b in enumerate(d.get("blocks", [])):
+        bw = f"{where}.blocks[{i}]"
+        _only(b, {"key", "header", "columns", "rows"}, bw)
+        blocks.append(Block(b["key"], b["header"], tuple(_label(c, bw) for c in b["columns"]),
+                            tuple(_label(r, bw) for r in b["rows"])))
+    return TableSpec(
+        key=key, name=d.get("name", key), title=d.get("title", ""), section=int(d.get("section", 0)),
+        layout=d["layout"],
+        columns=tuple(_label(c, where) for c in d.get("columns", [])),
+        rows=tuple(_label(r, where) for r in d.get("rows", [])),
+        groups=tuple(_label(g, where) for g in d.get("groups", [])),
+        blocks=tuple(blocks), anchors=tuple(d.get("anchors", ())), header_words=tuple(d.get("header_words", ())),
+    )
+
+
+def load_format(path: Path) -> Format:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise FormatError(f"{path.name}: TOML 语法错误 / syntax error: {exc}") from exc
+    where = path.name
+    try:
+        _only(data, {"id", "title", "years", "tokens", "sections", "tables", "identities", "crossyear"}, where)
+        sections = []
+        for s in data["sections"]:
+            _only(s, {"no", "heading", "aliases", "keywords"}, f"{where}.sections")
+            sections.append(SectionSpec(int(s["no"]), s["heading"], tuple(s.get("aliases", ())),
+                                        tuple(s.get("keywords", ()))))
+        tables = {k: _table(k, v, f"{where}.tables.{k}") for k, v in data.get("tables", {}).items()}
+        identities = tuple(_rule(r, f"{where}.identities", "table.sum") for r in data.get("identities", []))
+        crossyear = tuple(_rule(r, f"{where}.crossyear", "crossyear.carryover") for r in data.get("crossyear", []))
+        return Format(data["id"], data.get("title", ""), tuple(data.get("years", ())), tuple(data.get("tokens", ())),
+                      tuple(sections), tables, identities, crossyear)
+    except KeyError as exc:
+        raise FormatError(f"{where}: 缺少必填键 / missing required key {exc}") from exc
+
+
+def load_formats(directory: Path | None = None) -> dict[str, Format]:
+    directory = directory or BUNDLED
+    formats = {}
+    for path in sorted(directory.glob("*.toml")):
+        fmt = load_format(path)
+        formats[fmt.id] = fmt
+    if not formats:
+        raise FormatError(f"{directory}: 没有格式文件 / no format files found")
+    return formats

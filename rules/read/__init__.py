@@ -1,0 +1,1 @@
+"""Document → Report: sections, tables and metadata, anchored on labels (never on positions alone)."""

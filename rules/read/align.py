@@ -1,0 +1,56 @@
+"""Order-preserving best matching of found items to expected items (sections, rows, columns).
+
+Real reports renumber, promote sub-topics and repeat labels; matching by meaning *and order*
+resolves what a label alone cannot (“其他” the column header vs “3.其他” the row).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from difflib import SequenceMatcher
+from typing import TypeVar
+
+A = TypeVar("A")
+B = TypeVar("B")
+
+
+def similarity(found: str, expected: str) -> float:
+    """1.0 exact; high for truncation or extra wrapping text; else a sequence ratio."""
+    if not found or not expected:
+        return 0.0
+    if found == expected:
+        return 1.0
+    short = min(len(found), len(expected))
+    if expected.startswith(found) and (len(found) >= 4 or len(found) * 2 >= len(expected)):
+        return 0.9  # truncated label (本年新 for 本年新制作数量)
+    if found.startswith(expected) and short >= 2:
+        return 0.88  # wrapped continuation joined on
+    if expected in found and len(expected) >= 2:
+        return 0.85 if len(expected) * 3 >= len(found) else 0.6
+    return SequenceMatcher(None, found, expected, autojunk=False).ratio()
+
+
+def align(found: Sequence[A], expected: Sequence[B], score: Callable[[A, B], float],
+          threshold: float = 0.6) -> list[tuple[int, int, float]]:
+    """Monotonic assignment maximising the summed score; returns (found index, expected index, score)."""
+    n, m = len(found), len(expected)
+    if not n or not m:
+        return []
+    s = [[score(f, e) for e in expected] for f in found]
+    best = [[0.0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            take = s[i][j] + best[i + 1][j + 1] if s[i][j] >= threshold else -1.0
+            best[i][j] = max(take, best[i + 1][j], best[i][j + 1])
+    out = []
+    i = j = 0
+    while i < n and j < m:
+        if s[i][j] >= threshold and abs(best[i][j] - (s[i][j] + best[i + 1][j + 1])) < 1e-9:
+            out.append((i, j, s[i][j]))
+            i += 1
+            j += 1
+        elif best[i][j] == best[i + 1][j]:
+            i += 1
+        else:
+            j += 1
+    return out

@@ -1,0 +1,108 @@
+"""Document → Report: detect the format, find sections, read the three tables, infer metadata."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from scrapers.document import Document
+from rules.formats import Format, TableSpec
+from rules.normalize import norm, to_simplified
+from rules.read.meta import infer_body, infer_body_type, infer_title, infer_year, publication
+from rules.read.rows import document_rows
+from rules.read.sections import find_sections
+from rules.read.tables import TableRead, read_table
+from rules.report import Note, Published, Report
+
+
+def detect_format(text_norm: str, formats: dict[str, Format]) -> tuple[str, dict[str, list[str]]]:
+    """F2019 / F2021 by their exclusive tokens; both clearly present → mixed; none → unknown."""
+    hits = {fid: [t for t in f.tokens if norm(t) in text_norm] for fid, f in formats.items()}
+    ranked = sorted(hits, key=lambda k: len(hits[k]), reverse=True)
+    if not ranked or not hits[ranked[0]]:
+        return "unknown", hits
+    if len(ranked) > 1 and len(hits[ranked[1]]) >= 2:
+        return "mixed", hits
+    return ranked[0], hits
+
+
+def format_for_year(year: int | None, formats: dict[str, Format]) -> Format:
+    """The format a report of ``year`` must use: the one with the latest start year ≤ year."""
+    starts = sorted(((min(f.years) if f.years else 0), fid) for fid, f in formats.items())
+    chosen = starts[-1][1]
+    if year is not None:
+        for start, fid in starts:
+            if start <= year:
+                chosen = fid
+    return formats[chosen]
+
+
+def _missing_rows(spec: TableSpec, present: set[str], fmt: str) -> list[Note]:
+    """Rows not read; an older format's stand-in row covers the rows it replaces (and is a format mix)."""
+    if spec.layout == "single_row":
+        return []
+    rows = spec.rows if spec.layout == "matrix" else tuple(r for b in spec.blocks for r in b.rows)
+    notes = []
+    covered: set[str] = set()
+    for r in rows:
+        if r.legacy and r.key in present and not present & set(r.replaces):
+            covered |= set(r.replaces)
+            notes.append(Note("format.mixed", f"{spec.key}/{r.key}",
+                              f"{spec.name}“{r.display}”仍按{r.legacy}格式填写为一行，{fmt}格式应分为{len(r.replaces)}项",
+                              {"legacy": r.legacy}))
+    for r in rows:
+        if r.key not in present and not r.legacy and r.key not in covered:
+            notes.append(Note("table.row_missing", f"{spec.key}/{r.key}", f"{spec.name}缺少“{r.display}”行"))
+    return notes
+
+
+def read(doc: Document, formats: dict[str, Format], *, year: int | None = None, body_type: str | None = None,
+         published: date | None = None) -> Report:
+    if doc.unreadable:
+        return Report(source=doc.source, kind=doc.kind, title=None, body=None, body_type=body_type, year=year,
+                      format="unknown", format_used={}, format_tokens={}, published=publication(doc, published),
+                      sections=(), section_text={}, tables={}, unreadable=doc.unreadable)
+    text = doc.text
+    title = infer_title(doc)
+    body = infer_body(title, doc)
+    year = year or infer_year(title, text)
+    body_type = body_type or infer_body_type(body)
+    text_norm = norm("".join(doc.lines) + "".join(c or "" for t in doc.tables for r in t.rows for c in r))
+    fmt_id, tokens = detect_format(text_norm, formats)
+    if fmt_id in formats:
+        candidates = [formats[fmt_id]]
+    elif fmt_id == "mixed":
+        candidates = list(formats.values())
+    else:
+        candidates = [format_for_year(year, formats)]
+    primary = candidates[0] if len(candidates) == 1 else format_for_year(year, formats)
+
+    sections, section_text = find_sections(doc.lines, primary.sections)
+    sources = document_rows(doc)
+    tables: dict = {}
+    used: dict[str, str] = {}
+    notes: list[Note] = []
+    for key in primary.tables:
+        best: tuple[TableRead, Format] | None = None
+        for f in candidates:
+            if key not in f.tables:
+                continue
+            got = read_table(sources, f.tables[key])
+            if best is None or got.matched / max(got.expected, 1) > best[0].matched / max(best[0].expected, 1):
+                best = (got, f)
+        if best is None:
+            continue
+        got, f = best
+        used[key] = f.id
+        if got.found:
+            tables[key] = got.data
+            notes.extend(got.notes)
+            spec = f.tables[key]
+            present = {k for k in got.data} | {n.where.split("/")[1] for n in got.notes
+                                               if n.kind == "source.unreadable" and n.where.count("/") == 1}
+            notes.extend(_missing_rows(spec, present, f.id))
+    return Report(
+        source=doc.source, kind=doc.kind, title=title, body=body, body_type=body_type, year=year, format=fmt_id,
+        format_used=used, format_tokens=tokens, published=publication(doc, published) if doc else Published(None, None),
+        sections=tuple(sections), section_text=section_text, tables=tables, notes=tuple(notes),
+        problems=doc.problems, text=to_simplified(text),
+    )

@@ -1,0 +1,70 @@
+"""Find the six statutory sections by meaning and order, not by exact numbering (lesson 7)."""
+
+from __future__ import annotations
+
+import re
+
+from rules.formats import SectionSpec
+from rules.normalize import norm, strip_numbering
+from rules.read.align import align, similarity
+from rules.report import SectionHit
+
+_TOP = re.compile(r"^[一二三四五六七八九十]{1,2}[、.]")
+_NUM_ONLY = re.compile(r"^[一二三四五六七八九十]{1,2}[、.]?$")
+_CN = "一二三四五六七八九十"
+
+
+def heading_lines(lines: tuple[str, ...]) -> list[tuple[int, str]]:
+    """Candidate headings: top-level numbered lines, with a bare “四、” joined to the next line."""
+    out = []
+    i = 0
+    while i < len(lines):
+        n = norm(lines[i])
+        if _NUM_ONLY.match(n) and i + 1 < len(lines):
+            joined = lines[i] + lines[i + 1]
+            out.append((i, joined))
+            i += 2
+            continue
+        if _TOP.match(n) and len(n) <= 40 and len(re.findall(r"\d", n)) <= 4:
+            out.append((i, lines[i]))
+        elif len(n) <= 30 and not _TOP.match(n):
+            out.append((i, lines[i]))  # an unnumbered heading is accepted only when it matches closely
+        i += 1
+    return out
+
+
+def _score(line: str, spec: SectionSpec) -> float:
+    n = norm(line)
+    core = strip_numbering(n)
+    numbered = bool(_TOP.match(n))
+    forms = [strip_numbering(norm(x)) for x in (spec.heading, *spec.aliases)]
+    best = max(similarity(core, f) for f in forms)
+    if not numbered:
+        return best if best >= 0.95 else 0.0
+    if best < 0.6 and spec.keywords:
+        hits = sum(1 for k in spec.keywords if norm(k) in core)
+        if hits and len(core) <= 30:
+            best = max(best, 0.6 + 0.05 * hits)
+    if n[0] == _CN[spec.no - 1]:
+        best += 0.1
+    return best
+
+
+def find_sections(lines: tuple[str, ...], specs: tuple[SectionSpec, ...]) -> tuple[list[SectionHit], dict[int, str]]:
+    cands = heading_lines(lines)
+    pairs = align(cands, specs, lambda c, s: _score(c[1], s), threshold=0.65)
+    hits = {}
+    for ci, si, _score_ in pairs:
+        line_no, text = cands[ci]
+        spec = specs[si]
+        core = strip_numbering(norm(text))
+        exact = core == strip_numbering(norm(spec.heading))
+        hits[spec.no] = SectionHit(spec.no, True, text.strip(), exact, line_no)
+    out = [hits.get(s.no, SectionHit(s.no, False)) for s in specs]
+    bodies: dict[int, str] = {}
+    found = sorted((h.line, h.no) for h in out if h.found and h.line is not None)
+    for k, (start, no) in enumerate(found):
+        end = found[k + 1][0] if k + 1 < len(found) else len(lines)
+        skip = 2 if _NUM_ONLY.match(norm(lines[start])) else 1
+        bodies[no] = "\n".join(lines[start + skip:end])
+    return out, bodies

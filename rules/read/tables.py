@@ -1,0 +1,245 @@
+"""Read tables 二/三/四 from pseudo-rows, anchored on labels and aligned in order.
+
+Each reading reports how many expected rows it matched, so the caller can pick the best source
+(grid or text layer) and the best format for a mixed report.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from rules.formats import Label, TableSpec
+from rules.normalize import norm, strip_numbering
+from rules.read.align import align, similarity
+from rules.read.rows import Row, take_values
+from rules.read.values import parse_value, split_run_together
+from rules.report import Note
+
+
+@dataclass
+class TableRead:
+    key: str
+    data: dict[str, Any] = field(default_factory=dict)
+    matched: int = 0
+    expected: int = 0
+    notes: list[Note] = field(default_factory=list)
+    source: str = ""
+
+    @property
+    def found(self) -> bool:
+        return self.expected > 0 and self.matched * 5 >= self.expected * 2  # ≥ 40% of the rows
+
+
+def _core(text: str) -> str:
+    return strip_numbering(norm(text))
+
+
+def label_score(row: Row, label: Label) -> float:
+    """How well a row's labels name ``label`` (the most specific label is the last one)."""
+    if not row.labels:
+        return 0.0
+    core = _core(row.labels[-1])
+    best = max(similarity(core, form) for form in label.forms)
+    return best + (0.01 if row.has_values else 0.0)
+
+
+def _attach_orphans(rows: list[Row], labels: tuple[Label, ...]) -> list[Row]:
+    """Text layers put a row's numbers above or below a wrapped label: give them to the right label."""
+    if not rows or rows[0].origin != "line":
+        return rows
+    out = list(rows)
+    used: set[int] = set()
+    for i, r in enumerate(out):
+        if r.values or not r.labels or max(label_score(r, lab) for lab in labels) < 0.6:
+            continue
+        nxt, prv = i + 1, i - 1
+        if nxt < len(out) and not out[nxt].labels and out[nxt].values and nxt not in used:
+            pick = nxt
+        elif prv >= 0 and not out[prv].labels and out[prv].values and prv not in used:
+            pick = prv
+        else:
+            continue
+        used.add(pick)
+        out[i] = Row(r.labels, out[pick].values, False, "line")
+    return [r for i, r in enumerate(out) if i not in used]
+
+
+def _values(row: Row, n: int, from_end: bool, total_last: bool) -> tuple[list[Any] | None, bool]:
+    if row.origin == "line":
+        tokens = [str(v) for v in row.values if v is not None]
+        if len(tokens) < n:
+            fixed = split_run_together(tokens, n, total_last)
+            if fixed is None:
+                return None, False
+            tokens = fixed
+        return [parse_value(t) for t in tokens[:n]], False
+    cells, short = take_values(row, n, from_end)
+    return [parse_value(c) for c in cells], short
+
+
+def _label_note(spec: TableSpec, where: str, found: str, expected: Label) -> Note:
+    return Note("table.label", where,
+                f"{spec.name}“{expected.display}”行的标签“{found}”不完整或不规范，标准为“{expected.label}”",
+                {"found": found, "expected": expected.label})
+
+
+def read_matrix(rows: list[Row], spec: TableSpec, source: str) -> TableRead:
+    result = TableRead(spec.key, expected=len(spec.rows), source=source)
+    rows = _attach_orphans(rows, spec.rows)
+    candidates = [i for i, r in enumerate(rows) if r.values and r.labels]
+    pairs = align([rows[i] for i in candidates], spec.rows, label_score)
+    total_last = spec.columns[-1].key == "total"
+    first_data = None
+    for ci, ki, score in pairs:
+        row, lab = rows[candidates[ci]], spec.rows[ki]
+        values, short = _values(row, len(spec.columns), True, total_last)
+        if values is None:
+            result.notes.append(Note("source.unreadable", f"{spec.key}/{lab.key}",
+                                     f"{spec.name}“{lab.display}”行的数字连在一起，无法可靠拆分：{' '.join(map(str, row.values))}"))
+            result.matched += 1
+            continue
+        first_data = candidates[ci] if first_data is None else first_data
+        result.matched += 1
+        result.data[lab.key] = {c.key: v for c, v in zip(spec.columns, values, strict=True)}
+        if score < 0.999:
+            result.notes.append(_label_note(spec, f"{spec.key}/{lab.key}", row.label, lab))
+        if short:
+            result.notes.append(Note("table.row_missing", f"{spec.key}/{lab.key}",
+                                     f"{spec.name}“{lab.display}”行缺少单元格（应有{len(spec.columns)}列）"))
+    if first_data is not None and source == "tables":
+        _check_matrix_header(rows[:first_data], spec, result)
+    return result
+
+
+def _check_matrix_header(header_rows: list[Row], spec: TableSpec, result: TableRead) -> None:
+    """Column headers: each expected column label must be identifiable in the header area."""
+    start = max((i for i, r in enumerate(header_rows) if any("自然人" in norm(x) for x in r.labels)), default=None)
+    if start is None:
+        return
+    texts = [x for r in header_rows[max(0, start - 2):] for x in r.labels]
+    blob = "".join(norm(t) for t in texts)
+    for col in spec.columns:
+        if _core(col.label) in blob:
+            continue
+        best = max(((similarity(_core(t), _core(col.label)), t) for t in texts), default=(0.0, ""))
+        if best[0] >= 0.6:
+            result.notes.append(Note("table.label", f"{spec.key}/header:{col.key}",
+                                     f"{spec.name}列标题“{best[1]}”不完整或不规范，标准为“{col.label}”",
+                                     {"found": best[1], "expected": col.label}))
+        else:
+            result.notes.append(Note("table.row_missing", f"{spec.key}/header:{col.key}",
+                                     f"{spec.name}缺少“{col.label}”列"))
+
+
+def read_blocks(rows: list[Row], spec: TableSpec, source: str) -> TableRead:
+    all_rows = [(b, r) for b in spec.blocks for r in b.rows]
+    result = TableRead(spec.key, expected=len(all_rows), source=source)
+    labels = tuple(r for _, r in all_rows)
+    rows = _attach_orphans(rows, labels)
+    candidates = [i for i, r in enumerate(rows) if r.values and r.labels]
+    pairs = align([rows[i] for i in candidates], labels, label_score)
+    first_row_of_block: dict[str, int] = {}
+    for ci, ki, score in pairs:
+        block, lab = all_rows[ki]
+        row = rows[candidates[ci]]
+        values, _short = _values(row, len(block.columns), False, False)
+        result.matched += 1
+        first_row_of_block.setdefault(block.key, candidates[ci])
+        if values is None:
+            result.notes.append(Note("source.unreadable", f"{spec.key}/{lab.key}",
+                                     f"{spec.name}“{lab.label}”行的数字无法读取：{' '.join(map(str, row.values))}"))
+            continue
+        result.data[lab.key] = {c.key: v for c, v in zip(block.columns, values, strict=True)}
+        if score < 0.999:
+            result.notes.append(_label_note(spec, f"{spec.key}/{lab.key}", row.label, lab))
+    if source == "tables":
+        _check_block_headers(rows, spec, first_row_of_block, result)
+    return result
+
+
+def _check_block_headers(rows: list[Row], spec: TableSpec, first: dict[str, int], result: TableRead) -> None:
+    for block in spec.blocks:
+        end = first.get(block.key)
+        if end is None:
+            continue
+        start = max((i for i in range(end) if _core(rows[i].labels[0] if rows[i].labels else "").startswith(
+            _core(block.header)[:5]) and norm(block.header) in norm("".join(rows[i].labels))), default=None)
+        if start is None:
+            continue
+        texts = [t for r in rows[start:end] for t in r.labels
+                 if norm(t) not in (norm(block.header), "信息内容") and "第二十条" not in norm(t)]
+        texts = [t for i, t in enumerate(texts) if i == 0 or t != texts[i - 1] or len(block.columns) > 1]
+        if not texts:
+            continue
+        pairs = align(texts, block.columns, lambda t, c: similarity(_core(t), _core(c.label)), 0.5)
+        seen = {ki for _, ki, _ in pairs}
+        for ti, ki, score in pairs:
+            if score < 0.999:
+                col = block.columns[ki]
+                result.notes.append(Note("table.label", f"table2/{block.key}:{col.key}",
+                                         f"{spec.name}“{block.header}”的列标题“{texts[ti]}”不完整或不规范，标准为“{col.label}”",
+                                         {"found": texts[ti], "expected": col.label}))
+        for ki, col in enumerate(block.columns):
+            if ki not in seen:
+                result.notes.append(Note("table.label", f"table2/{block.key}:{col.key}",
+                                         f"{spec.name}“{block.header}”缺少列标题“{col.label}”",
+                                         {"found": None, "expected": col.label}))
+
+
+def _is_header_text(text: str, words: list[str]) -> bool:
+    t = norm(text)
+    for w in words:
+        t = t.replace(w, "")
+    return not t.replace("总", "").replace("计", "").replace("(", "").replace(")", "")
+
+
+def read_single_row(rows: list[Row], spec: TableSpec, source: str, after: int = 0) -> TableRead:
+    keys = [f"{g.key}.{c.key}" for g in spec.groups for c in spec.columns]
+    result = TableRead(spec.key, expected=len(keys), source=source)
+    words = sorted((norm(w) for w in spec.header_words), key=len, reverse=True)
+    anchors = [norm(a) for a in spec.anchors]
+    start = next((i for i in range(after, len(rows)) for lab in rows[i].labels
+                  if anchors[0] in norm(lab) and _is_header_text(lab, words)), None)
+    if start is None:
+        start = next((i for i in range(after, len(rows)) if any(anchors[0] in norm(lab) for lab in rows[i].labels)
+                      and any(anchors[-1] in norm(x) for r in rows[i:i + 4] for x in r.labels)), None)
+    if start is None:
+        return result
+    n = len(keys)
+    cells: list[Any] = []
+    for r in rows[start:]:
+        if r.labels and not all(_is_header_text(lab, words) for lab in r.labels) and r is not rows[start]:
+            break
+        if r.exact and sum(1 for v in r.values if v is not None) >= n // 2 and len(r.values) >= n:
+            cells = list(r.values[-n:])
+            break
+        cells.extend(r.values)
+        if sum(1 for v in cells if v is not None) >= n:
+            break
+    if not cells:
+        return result
+    filled = [v for v in cells if v is not None]
+    picked = filled[:n] if len(filled) >= n else (cells[:n] + [None] * n)[:n]
+    if rows[start].origin == "line" and len(filled) < n:
+        fixed = split_run_together([str(v) for v in filled], n, False)
+        picked = fixed if fixed else picked
+    result.data = {k: parse_value(v if v is None else str(v)) for k, v in zip(keys, picked, strict=True)}
+    result.matched = n
+    return result
+
+
+READERS = {"matrix": read_matrix, "blocks": read_blocks, "single_row": read_single_row}
+
+
+def read_table(sources: dict[str, list[Row]], spec: TableSpec) -> TableRead:
+    """Read one table from every source and keep the reading that matched most rows (grids win ties)."""
+    best: TableRead | None = None
+    for name, rows in sources.items():
+        got = READERS[spec.layout](rows, spec, name)
+        if best is None or got.matched > best.matched:
+            best = got
+        if best.expected and best.matched == best.expected:
+            break
+    assert best is not None
+    return best

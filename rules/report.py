@@ -1,0 +1,81 @@
+"""What the reader produces (Report) and what checks produce (Finding): plain frozen data."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+SEVERITIES = ("error", "warning", "advisory")
+
+Value = int | float | str | None  # None = blank cell; str = text that is not a valid number
+
+
+@dataclass(frozen=True)
+class Finding:
+    kind: str
+    rule: str
+    severity: str
+    where: str
+    message: str
+    data: dict[str, Any] = field(default_factory=dict, compare=False)
+
+    def fingerprint(self, body: str = "", year: int | None = None) -> str:
+        """Stable identity for dedup/resolve: the same defect in a re-published report matches."""
+        key = f"{body}|{year}|{self.kind}|{self.rule}|{self.where}"
+        return hashlib.sha256(key.encode()).hexdigest()[:16]
+
+    def as_json(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"kind": self.kind, "rule": self.rule, "severity": self.severity,
+                               "where": self.where, "message": self.message}
+        if self.data:
+            out["data"] = self.data
+        return out
+
+
+@dataclass(frozen=True)
+class Note:
+    """Something the reader saw (a damaged label, a missing row); checks turn notes into findings."""
+
+    kind: str
+    where: str
+    message: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SectionHit:
+    no: int
+    found: bool
+    heading: str | None = None  # original text of the heading line
+    exact: bool = False
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class Published:
+    date: date | None
+    evidence: str | None  # meta | page | list | first_seen | url | signature | given
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class Report:
+    source: str
+    kind: str  # the Document kind (html, pdf, …)
+    title: str | None
+    body: str | None
+    body_type: str | None
+    year: int | None
+    format: str  # F2019 | F2021 | mixed | unknown
+    format_used: dict[str, str]  # table key → format id it was read with
+    format_tokens: dict[str, list[str]]
+    published: Published
+    sections: tuple[SectionHit, ...]
+    section_text: dict[int, str]
+    tables: dict[str, Any]
+    notes: tuple[Note, ...] = ()
+    problems: tuple[str, ...] = ()
+    unreadable: str | None = None
+    text: str = ""

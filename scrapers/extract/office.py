@@ -1,0 +1,86 @@
+"""Office Open XML: DOCX (python-docx, body order kept, merged cells expanded) and XLSX (openpyxl)."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+from scrapers.document import Cell, Document, Table, unreadable
+
+MAX_UNCOMPRESSED = 200 * 1024 * 1024  # zip-bomb guard
+
+
+def _zip_ok(data: bytes) -> str | None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as z:
+            total = sum(i.file_size for i in z.infolist())
+            if total > MAX_UNCOMPRESSED:
+                return "压缩内容过大（疑似压缩炸弹）/ uncompressed size too large"
+            bad = z.testzip()
+            if bad:
+                return f"文件已损坏（{bad}）/ damaged archive member"
+    except zipfile.BadZipFile:
+        return "文件不完整或已损坏，无法打开 / truncated or damaged file"
+    return None
+
+
+def _cell_text(text: str) -> Cell:
+    t = text.replace("\u3000", " ").replace("\xa0", " ").strip()
+    return t or None
+
+
+def read_docx(data: bytes, source: str, content_type: str | None = None) -> Document:
+    import docx
+    from docx.table import Table as DocxTable
+    from docx.text.paragraph import Paragraph
+
+    problem = _zip_ok(data)
+    if problem:
+        return unreadable(source, "docx", problem)
+    try:
+        d = docx.Document(io.BytesIO(data))
+    except Exception as exc:
+        return unreadable(source, "docx", f"DOCX 无法解析（{type(exc).__name__}）/ could not parse DOCX")
+    lines: list[str] = []
+    tables: list[Table] = []
+    for block in d.iter_inner_content():
+        if isinstance(block, Paragraph):
+            t = _cell_text(block.text)
+            if t:
+                lines.append(t)
+        elif isinstance(block, DocxTable):
+            rows = []
+            for row in block.rows:
+                # row.cells repeats a merged cell in every grid column it covers (spans expanded)
+                rows.append(tuple(_cell_text(c.text.replace("\n", "")) for c in row.cells))
+            tables.append(Table(rows=tuple(rows)))
+            lines.extend(" ".join(c for c in r if c) for r in rows if any(r))
+    props = d.core_properties
+    meta = {"docx_title": props.title or "", "docx_created": props.created.isoformat() if props.created else ""}
+    return Document(source=source, kind="docx", lines=tuple(lines), tables=tuple(tables),
+                    meta={k: v for k, v in meta.items() if v})
+
+
+def rows_to_document(source: str, kind: str, sheets: list[list[list[Cell]]]) -> Document:
+    tables = [Table(rows=tuple(tuple(r) for r in sheet)) for sheet in sheets if sheet]
+    lines = [" ".join(c for c in r if c) for sheet in sheets for r in sheet if any(r)]
+    return Document(source=source, kind=kind, lines=tuple(lines), tables=tuple(tables))
+
+
+def _num_text(v: object) -> Cell:
+    if v is None:
+        return None
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return _cell_text(str(v))
+
+
+def read_xlsx(data: bytes, source: str, content_type: str | None = None) -> Document:
+    import openpyxl
+
+    problem = _zip_ok(data)
+    if problem:
+        return unreadable(source, "xlsx", problem)
+    wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    sheets = [[[_num_text(v) for v in row] for row in ws.iter_rows(values_only=True)] for ws in wb.worksheets]
+    return rows_to_document(source, "xlsx", sheets)
