@@ -152,6 +152,8 @@ class Evaluation:
     rhs: Number | None
     cells: tuple[tuple[str, Any], ...]  # every cell used: (path "applications/3.1:total", value)
     missing: tuple[str, ...]  # references with no such cell (row/table not read)
+    lhs_cells: tuple[tuple[str, Any], ...] = ()
+    rhs_cells: tuple[tuple[str, Any], ...] = ()
 
     @property
     def computable(self) -> bool:
@@ -205,8 +207,10 @@ def evaluate(identity: Identity, data: Mapping[str, Any]) -> Evaluation:
             return None
         return a + b if node.op == "+" else a - b
 
-    lhs, rhs = ev(identity.lhs), ev(identity.rhs)
-    return Evaluation(lhs, rhs, tuple(cells), tuple(missing))
+    lhs = ev(identity.lhs)
+    split = len(cells)
+    rhs = ev(identity.rhs)
+    return Evaluation(lhs, rhs, tuple(cells), tuple(missing), tuple(cells[:split]), tuple(cells[split:]))
 
 
 def expand(template: str, each: Mapping[str, list[str]]) -> list[tuple[dict[str, str], str]]:

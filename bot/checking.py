@@ -1,0 +1,108 @@
+"""`nianbao check`: one source (file or URL) → Report + findings → the JSON contract of check-json.md."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from rules.config import RuleSet
+from rules.engine import check
+from rules.read.document import read
+from rules.report import Finding, Report
+from scrapers import http
+from scrapers.document import Document, unreadable
+from scrapers.extract import extract
+
+
+@dataclass(frozen=True)
+class Options:
+    year: int | None = None
+    body_type: str | None = None
+    published: date | None = None
+    previous: str | None = None
+    allow_private: bool = False
+
+
+@dataclass
+class Outcome:
+    source: str
+    report: Report
+    findings: list[Finding] = field(default_factory=list)
+    error: str | None = None
+
+    @property
+    def exit_code(self) -> int:
+        if self.error:
+            return 2
+        return 1 if any(f.severity == "error" for f in self.findings) else 0
+
+
+def load_document(source: str, allow_private: bool = False) -> Document:
+    if source.startswith(("http://", "https://")):
+        res = http.fetch(source, allow_private=allow_private)
+        if res.status != "ok":
+            why = res.error or f"HTTP {res.http_status}"
+            return unreadable(source, "url", f"无法下载（{res.status}：{why}）/ could not fetch")
+        return extract(res.data, res.url, res.content_type)
+    path = Path(source)
+    if not path.is_file():
+        return unreadable(source, "file", f"文件不存在 / no such file: {source}")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return unreadable(source, "file", f"无法读取文件 / cannot read file: {exc}")
+    return extract(data, path.name)
+
+
+def run_check(source: str, rules: RuleSet, opts: Options) -> Outcome:
+    doc = load_document(source, opts.allow_private)
+    report = read(doc, rules.formats, year=opts.year, body_type=opts.body_type, published=opts.published)
+    report = _with_source(report, source)
+    if report.unreadable:
+        return Outcome(source, report, [], report.unreadable)
+    previous = None
+    if opts.previous:
+        prev_doc = load_document(opts.previous, opts.allow_private)
+        if not prev_doc.unreadable:
+            previous = read(prev_doc, rules.formats)
+    return Outcome(source, report, check(report, rules, previous))
+
+
+def _with_source(report: Report, source: str) -> Report:
+    from dataclasses import replace
+
+    return replace(report, source=source)
+
+
+def to_json(outcome: Outcome, rules: RuleSet) -> dict[str, Any]:
+    r = outcome.report
+    due = rules.deadline(r.year, r.body_type) if r.year else None
+    out: dict[str, Any] = {
+        "source": outcome.source,
+        "title": r.title,
+        "body": r.body,
+        "body_type": r.body_type,
+        "year": r.year,
+        "format": r.format,
+        "published": {"date": r.published.date.isoformat() if r.published.date else None,
+                      "evidence": r.published.evidence},
+        "deadline": due.isoformat() if due else None,
+    }
+    if outcome.error:
+        out["error"] = outcome.error
+        return out
+    fmt = rules.formats.get(r.format_used.get("applications", ""))
+    headings = {s.no: s.heading for s in fmt.sections} if fmt else {}
+    out["sections"] = [{"no": s.no, "found": s.found, "heading": s.heading, "standard": headings.get(s.no),
+                        "exact": s.exact} for s in r.sections]
+    out["tables"] = r.tables
+    out["findings"] = [f.as_json() for f in outcome.findings]
+    out["summary"] = {sev: sum(1 for f in outcome.findings if f.severity == sev)
+                      for sev in ("error", "warning", "advisory")}
+    out["input_kind"] = r.kind
+    out["format_used"] = r.format_used
+    if r.published.text:
+        out["published"]["text"] = r.published.text
+    return out

@@ -1,0 +1,83 @@
+"""The `nianbao` command line. Sub-commands stay thin: they parse options and call the library."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from datetime import date
+from pathlib import Path
+
+from bot.checking import Options, run_check, to_json
+from bot.summary import render
+from rules.config import BODY_TYPES, RulesError, load_rules
+
+DEMO_DIR = Path(__file__).resolve().parent.parent / "demo" / "reports"
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"日期格式应为 YYYY-MM-DD / expected YYYY-MM-DD: {text}") from exc
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="nianbao", description="政府信息公开工作年度报告合规监测 / annual-report compliance monitor")
+    p.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
+    sub = p.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("check", help="检查年报 / check report files or URLs")
+    c.add_argument("sources", nargs="+", metavar="SOURCE", help="file (.html .txt .pdf .docx .doc .xls .xlsx) or URL")
+    c.add_argument("--json", action="store_true", help="JSON Lines output (see spec/check-json.md)")
+    c.add_argument("--year", type=int, help="report year (else inferred)")
+    c.add_argument("--body-type", choices=BODY_TYPES, help="else inferred from the body's name")
+    c.add_argument("--published", type=_date, help="publication date YYYY-MM-DD (else from the page)")
+    c.add_argument("--previous", help="the same body's previous-year report (enables cross-year rules)")
+    c.add_argument("--rules", type=Path, help="rule configuration directory (rules.toml, formats/)")
+    c.add_argument("--allow-private", action="store_true", help="allow URLs on private/loopback addresses")
+    d = sub.add_parser("demo", help="检查内置示例年报 / check the bundled demo reports")
+    d.add_argument("--json", action="store_true")
+    return p
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    try:
+        rules = load_rules(args.rules)
+    except RulesError as exc:
+        print(f"规则配置错误 / rules error: {exc}", file=sys.stderr)
+        return 2
+    opts = Options(args.year, args.body_type, args.published, args.previous, args.allow_private)
+    worst = 0
+    for source in args.sources:
+        outcome = run_check(source, rules, opts)
+        out = to_json(outcome, rules)
+        if args.json:
+            print(json.dumps(out, ensure_ascii=False, default=str), flush=True)
+        else:
+            print(render(out, outcome.findings, rules), flush=True)
+            print()
+        worst = max(worst, outcome.exit_code)
+    return worst
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    sources = sorted(str(p) for p in DEMO_DIR.iterdir() if p.is_file() and not p.name.startswith("."))
+    print(f"nianbao demo：检查 {len(sources)} 份内置示例年报（{DEMO_DIR}）\n")
+    ns = argparse.Namespace(sources=sources, json=args.json, year=None, body_type=None, published=None,
+                            previous=None, rules=None, allow_private=False)
+    code = cmd_check(ns)
+    print(f"完成。退出码 {code}（0 无错误，1 有错误级问题，2 有文件无法读取）")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
+                        format="%(levelname)s %(name)s: %(message)s")
+    handlers = {"check": cmd_check, "demo": cmd_demo}
+    return handlers[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

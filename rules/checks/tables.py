@@ -1,0 +1,138 @@
+"""Table integrity: blank cells (R9), value domains (R8), and the format's identities (R1–R4)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+from rules.checks.base import Context
+from rules.expr import Evaluation, evaluate, refs
+from rules.formats import Label, TableSpec
+from rules.report import Finding, Report
+
+
+def _cells(report: Report, spec: TableSpec) -> Iterator[tuple[str, str, Label | None, Label | None, Any]]:
+    """(row key, col key, row label, col label, value) for every cell read."""
+    data = report.tables.get(spec.key, {})
+    if spec.layout == "single_row":
+        for key, v in data.items():
+            g, _, c = key.partition(".")
+            yield key, "", next((x for x in spec.groups if x.key == g), None), \
+                next((x for x in spec.columns if x.key == c), None), v
+        return
+    cols = {c.key: c for c in spec.columns}
+    rows = {r.key: r for r in spec.rows}
+    for b in spec.blocks:
+        rows.update({r.key: r for r in b.rows})
+        cols.update({c.key: c for c in b.columns})
+    for rk, row in data.items():
+        for ck, v in row.items():
+            yield rk, ck, rows.get(rk), cols.get(ck), v
+
+
+def no_blank_cells(report: Report, ctx: Context) -> list[Finding]:
+    """table.blank (R9): data cells must not be blank — 0 is written when there is nothing to report."""
+    out = []
+    for key in report.tables:
+        spec = ctx.spec(report, key)
+        if not spec:
+            continue
+        if spec.layout == "single_row":
+            blanks = [f"{g.label if g else ''}“{c.label if c else ''}”"
+                      for _, _, g, c, v in _cells(report, spec) if v is None]
+            if blanks:
+                out.append(ctx.finding("table.blank", key, f"{spec.name}有{len(blanks)}个空白单元格：{'、'.join(blanks)}",
+                                       {"count": len(blanks)}))
+            continue
+        for rk, row in report.tables[key].items():
+            n = sum(1 for v in row.values() if v is None)
+            if n:
+                label = next((r.display for r in (*spec.rows, *(x for b in spec.blocks for x in b.rows))
+                              if r.key == rk), rk)
+                cols = [c for c, v in row.items() if v is None]
+                out.append(ctx.finding("table.blank", f"{key}/{rk}",
+                                       f"{spec.name}“{label}”一行有{n}个空白单元格（无数据应填0）",
+                                       {"count": n, "columns": cols}))
+    return out
+
+
+def _valid(value: Any, domain: str) -> bool:
+    if isinstance(value, bool):
+        return False
+    if domain == "count":
+        return isinstance(value, int) and value >= 0
+    if domain == "signed":
+        return isinstance(value, int)
+    return isinstance(value, int | float) and value >= 0
+
+
+def value_domain(report: Report, ctx: Context) -> list[Finding]:
+    """table.invalid (R8): a value that is not a valid number for its cell (text, “/”, negatives, decimals)."""
+    out = []
+    for key in report.tables:
+        spec = ctx.spec(report, key)
+        if not spec:
+            continue
+        for rk, ck, rl, cl, v in _cells(report, spec):
+            if v is None or _valid(v, cl.domain if cl else "count"):
+                continue
+            where = f"{key}/{rk}:{ck}" if ck else f"{key}/{rk}"
+            what = spec.cell_label(rk, ck)
+            out.append(ctx.finding("table.invalid", where, f"{spec.name}{what}的值“{v}”不是有效的数字",
+                                   {"value": v}))
+    return out
+
+
+def describe(ev_cells: tuple[tuple[str, Any], ...], spec_of: dict[str, TableSpec]) -> str:
+    parts = []
+    for path, v in ev_cells:
+        table, _, rest = path.partition("/")
+        spec = spec_of.get(table.replace("previous.", ""))
+        row, _, col = rest.partition(":")
+        label = spec.cell_label(row, col) if spec else path
+        prefix = "上年" if path.startswith("previous") else ""
+        parts.append(f"{prefix}{label}{v}")
+    return " + ".join(parts)
+
+
+def failure(ctx: Context, kind: str, rule_id: str, title: str, table: str, combo: dict[str, str],
+            ev: Evaluation, spec_of: dict[str, TableSpec], severity: str | None = None) -> Finding:
+    scope = "、".join(combo.values())
+    first = spec_of.get(table)
+    name = first.name if first else table
+    cols = {c.key: c.label for s in spec_of.values() for c in s.columns}
+    rows = {r.key: r.display for s in spec_of.values() for r in s.rows}
+    groups = {g.key: g.label for s in spec_of.values() for g in s.groups}
+    human = "、".join(cols.get(v) or rows.get(v) or groups.get(v) or v for v in combo.values())
+    where = f"{table}/{rule_id}:{scope}" if scope else f"{table}/{rule_id}"
+    msg = (f"{name}{rule_id}（{title}）在“{human}”不成立：左边 {_fmt(ev.lhs)}（{describe(ev.lhs_cells, spec_of)}），"
+           f"右边 {_fmt(ev.rhs)}（{describe(ev.rhs_cells, spec_of)}）")
+    data = {"rule": rule_id, "lhs": ev.lhs, "rhs": ev.rhs, "cells": dict(ev.cells)}
+    return ctx.finding(kind, where, msg, data, severity=severity, rule=rule_id)
+
+
+def _fmt(v: Any) -> str:
+    return f"{v:g}" if isinstance(v, float) else str(v)
+
+
+def identities(report: Report, ctx: Context) -> list[Finding]:
+    """table.sum (R1–R4): the arithmetic identities of the format file must hold (blank cells are skipped)."""
+    out = []
+    disabled = set(ctx.params.get("disabled_rules", []))
+    seen_formats = {fid for fid in report.format_used.values()}
+    for fid in sorted(seen_formats):
+        fmt = ctx.rules.formats[fid]
+        tables_here = {k for k, v in report.format_used.items() if v == fid}
+        spec_of = {k: fmt.tables[k] for k in tables_here}
+        for rule in fmt.identities:
+            if rule.id in disabled:
+                continue
+            for combo, ident in rule.formulas:
+                used_tables = {r.path[0] for side in (ident.lhs, ident.rhs) for r in refs(side)}
+                if not used_tables <= tables_here:
+                    continue
+                ev = evaluate(ident, report.tables)
+                if ev.computable and not ev.holds(rule.tolerance):
+                    table = next(iter(sorted(used_tables)))
+                    out.append(failure(ctx, rule.kind, rule.id, rule.title, table, combo, ev, spec_of, rule.severity))
+    return out
