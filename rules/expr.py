@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -170,8 +170,12 @@ def cell_path(path: tuple[str, ...]) -> str:
     return "/".join(path)
 
 
-def _resolve(data: Mapping[str, Any], ref: Ref) -> tuple[list[tuple[str, Any]], list[str]]:
+Universe = Mapping[tuple[str, ...], Sequence[str]]
+
+
+def _resolve(data: Mapping[str, Any], ref: Ref, universe: Universe) -> tuple[list[tuple[str, Any]], list[str]]:
     level: list[tuple[tuple[str, ...], Any]] = [((), data)]
+    absent: list[str] = []
     for part in ref.path:
         nxt = []
         for path, node in level:
@@ -179,15 +183,19 @@ def _resolve(data: Mapping[str, Any], ref: Ref) -> tuple[list[tuple[str, Any]], 
                 continue
             if "*" in part:
                 nxt.extend((path + (k,), v) for k, v in node.items() if fnmatch.fnmatchcase(k, part))
+                # a sum over rows that were not read would be silently short: say which are absent
+                absent.extend(cell_path((*path, k)) for k in universe.get(path, ())
+                              if fnmatch.fnmatchcase(k, part) and k not in node)
             elif part in node:
                 nxt.append((path + (part,), node[part]))
         level = nxt
     if not level:
         return [], [cell_path(ref.path)]
-    return [(cell_path(p), v) for p, v in level], []
+    return [(cell_path(p), v) for p, v in level], absent
 
 
-def evaluate(identity: Identity, data: Mapping[str, Any]) -> Evaluation:
+def evaluate(identity: Identity, data: Mapping[str, Any], universe: Universe | None = None) -> Evaluation:
+    """Evaluate both sides. ``universe`` lists the keys expected under a path, so globs know what is missing."""
     cells: list[tuple[str, Any]] = []
     missing: list[str] = []
 
@@ -195,7 +203,7 @@ def evaluate(identity: Identity, data: Mapping[str, Any]) -> Evaluation:
         if node.op == "num":
             return node.value
         if node.op == "ref":
-            found, miss = _resolve(data, node.value)
+            found, miss = _resolve(data, node.value, universe or {})
             cells.extend(found)
             missing.extend(miss)
             values = [v for _, v in found]

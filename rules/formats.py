@@ -109,6 +109,16 @@ class Format:
     identities: tuple[Rule, ...] = ()
     crossyear: tuple[Rule, ...] = ()
 
+    def universe(self, tables: dict[str, Any], prefix: tuple[str, ...] = ()) -> dict[tuple[str, ...], list[str]]:
+        """Row keys a glob formula must find under each table (a present legacy row stands for those it replaces)."""
+        out: dict[tuple[str, ...], list[str]] = {}
+        for key, spec in self.tables.items():
+            rows = spec.rows if spec.layout == "matrix" else tuple(r for b in spec.blocks for r in b.rows)
+            data = tables.get(key, {})
+            covered = {k for r in rows if r.legacy and r.key in data for k in r.replaces}
+            out[(*prefix, key)] = [r.key for r in rows if not r.legacy and r.key not in covered]
+        return out
+
 
 def _label(d: dict[str, Any], where: str) -> Label:
     _only(d, {"key", "label", "short", "aliases", "domain", "legacy", "replaces"}, where)

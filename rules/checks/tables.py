@@ -86,11 +86,13 @@ def value_domain(report: Report, ctx: Context) -> list[Finding]:
 def describe(ev_cells: tuple[tuple[str, Any], ...], spec_of: dict[str, TableSpec]) -> str:
     parts = []
     for path, v in ev_cells:
+        prefix = ""
+        if path.startswith("previous/"):
+            prefix, path = "上年", path.removeprefix("previous/")
         table, _, rest = path.partition("/")
-        spec = spec_of.get(table.replace("previous.", ""))
+        spec = spec_of.get(table)
         row, _, col = rest.partition(":")
         label = spec.cell_label(row, col) if spec else path
-        prefix = "上年" if path.startswith("previous") else ""
         parts.append(f"{prefix}{label}{v}")
     return " + ".join(parts)
 
@@ -131,7 +133,7 @@ def identities(report: Report, ctx: Context) -> list[Finding]:
                 used_tables = {r.path[0] for side in (ident.lhs, ident.rhs) for r in refs(side)}
                 if not used_tables <= tables_here:
                     continue
-                ev = evaluate(ident, report.tables)
+                ev = evaluate(ident, report.tables, fmt.universe(report.tables))
                 if ev.computable and not ev.holds(rule.tolerance):
                     table = next(iter(sorted(used_tables)))
                     out.append(failure(ctx, rule.kind, rule.id, rule.title, table, combo, ev, spec_of, rule.severity))

@@ -87,7 +87,7 @@ def read(doc: Document, formats: dict[str, Format], *, year: int | None = None, 
             if key not in f.tables:
                 continue
             got = read_table(sources, f.tables[key])
-            if best is None or got.matched / max(got.expected, 1) > best[0].matched / max(best[0].expected, 1):
+            if best is None or got.quality > best[0].quality + 1e-9:
                 best = (got, f)
         if best is None:
             continue

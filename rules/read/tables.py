@@ -25,6 +25,11 @@ class TableRead:
     expected: int = 0
     notes: list[Note] = field(default_factory=list)
     source: str = ""
+    score: float = 0.0  # summed label-match quality, to choose between formats
+
+    @property
+    def quality(self) -> float:
+        return self.score / self.expected if self.expected else 0.0
 
     @property
     def found(self) -> bool:
@@ -85,7 +90,7 @@ def _label_note(spec: TableSpec, where: str, found: str, expected: Label) -> Not
 
 
 def read_matrix(rows: list[Row], spec: TableSpec, source: str) -> TableRead:
-    result = TableRead(spec.key, expected=len(spec.rows), source=source)
+    result = TableRead(spec.key, expected=sum(1 for r in spec.rows if not r.legacy), source=source)
     rows = _attach_orphans(rows, spec.rows)
     candidates = [i for i, r in enumerate(rows) if r.values and r.labels]
     pairs = align([rows[i] for i in candidates], spec.rows, label_score)
@@ -93,6 +98,7 @@ def read_matrix(rows: list[Row], spec: TableSpec, source: str) -> TableRead:
     first_data = None
     for ci, ki, score in pairs:
         row, lab = rows[candidates[ci]], spec.rows[ki]
+        result.score += min(score, 1.0)
         values, short = _values(row, len(spec.columns), True, total_last)
         if values is None:
             result.notes.append(Note("source.unreadable", f"{spec.key}/{lab.key}",
@@ -143,6 +149,7 @@ def read_blocks(rows: list[Row], spec: TableSpec, source: str) -> TableRead:
     for ci, ki, score in pairs:
         block, lab = all_rows[ki]
         row = rows[candidates[ci]]
+        result.score += min(score, 1.0)
         values, _short = _values(row, len(block.columns), False, False)
         result.matched += 1
         first_row_of_block.setdefault(block.key, candidates[ci])
@@ -226,6 +233,7 @@ def read_single_row(rows: list[Row], spec: TableSpec, source: str, after: int = 
         picked = fixed if fixed else picked
     result.data = {k: parse_value(v if v is None else str(v)) for k, v in zip(keys, picked, strict=True)}
     result.matched = n
+    result.score = float(n)
     return result
 
 
@@ -237,7 +245,7 @@ def read_table(sources: dict[str, list[Row]], spec: TableSpec) -> TableRead:
     best: TableRead | None = None
     for name, rows in sources.items():
         got = READERS[spec.layout](rows, spec, name)
-        if best is None or got.matched > best.matched:
+        if best is None or (len(got.data), got.matched) > (len(best.data), best.matched):
             best = got
         if best.expected and best.matched == best.expected:
             break

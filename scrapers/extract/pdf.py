@@ -7,6 +7,7 @@ it is the only source when a table has no ruling lines, and it carries the headi
 from __future__ import annotations
 
 import io
+import re
 import logging
 
 from scrapers.document import Document, Table, unreadable
@@ -25,6 +26,39 @@ def _info_text(v: str | bytes) -> str:
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         return raw.decode("utf-16", "ignore").strip("\x00")
     return raw.decode("utf-8", "ignore") if isinstance(v, bytes) else v
+
+
+_HEADING = re.compile(r"^(第|[一二三四五六七八九十]+、|[（(][一二三四五六七八九十]+[）)]|\d+[.、．]|信息内容)")
+
+
+def _numeric(c: str | None) -> bool:
+    return bool(c) and c.replace(",", "").replace(".", "").lstrip("-").isdigit()
+
+
+def join_page_splits(tables: list[Table]) -> list[Table]:
+    """A row broken by a page break: its label's tail opens the next page's table with no numbers.
+
+    Glue that tail onto the previous page's last row (column by column) and drop it, so the label
+    is whole again and no empty row is read as blanks.
+    """
+    out: list[Table] = []
+    for t in tables:
+        prev = out[-1] if out else None
+        first = t.rows[0] if t.rows else ()
+        if (prev is not None and prev.page is not None and t.page == prev.page + 1 and prev.rows
+                and len(first) >= 4 and not any(_numeric(c) for c in first) and any(first)
+                and not any(c and _HEADING.match(c) for c in first)
+                and any(_numeric(c) for c in prev.rows[-1])):
+            last = list(prev.rows[-1])
+            for i, c in enumerate(first[: len(last)]):
+                if c and last[i] and not _numeric(last[i]):
+                    last[i] = last[i] + c
+            out[-1] = Table(rows=(*prev.rows[:-1], tuple(last)), rows_known=True, page=prev.page)
+            t = Table(rows=t.rows[1:], rows_known=True, page=t.page)
+            if not t.rows:
+                continue
+        out.append(t)
+    return out
 
 
 def read(data: bytes, source: str, content_type: str | None = None) -> Document:
@@ -54,6 +88,7 @@ def read(data: bytes, source: str, content_type: str | None = None) -> Document:
             meta = {k.lower(): _info_text(info[k]) for k in ("CreationDate", "ModDate") if k in info}
     except Exception as exc:  # pdfminer raises many kinds on damaged files
         return unreadable(source, "pdf", f"PDF 文件损坏或无法解析（{type(exc).__name__}）/ damaged PDF")
+    tables = join_page_splits(tables)
     chars = sum(len(x) for x in lines)
     if chars < 40:
         why = "PDF 没有文字层（可能是扫描件或图片），无法读取内容" if images else "PDF 中没有可读取的文字"
