@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +32,7 @@ class Label:
     legacy: str | None = None  # an older format's row accepted in place of ``replaces``
     replaces: tuple[str, ...] = ()
 
-    @property
+    @cached_property
     def forms(self) -> tuple[str, ...]:
         """Normalised core texts that identify this label."""
         return tuple(dict.fromkeys(strip_numbering(norm(x)) for x in (self.label, *self.aliases)))

@@ -8,14 +8,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from difflib import SequenceMatcher
+from functools import lru_cache
 from typing import TypeVar
 
 A = TypeVar("A")
 B = TypeVar("B")
 
 
+@lru_cache(maxsize=200_000)
 def similarity(found: str, expected: str) -> float:
-    """1.0 exact; high for truncation or extra wrapping text; else a sequence ratio."""
+    """1.0 exact; high for truncation or extra wrapping text; else a sequence ratio (cached: labels recur)."""
     if not found or not expected:
         return 0.0
     if found == expected:
@@ -27,7 +29,10 @@ def similarity(found: str, expected: str) -> float:
         return 0.88  # wrapped continuation joined on
     if expected in found and len(expected) >= 2:
         return 0.85 if len(expected) * 3 >= len(found) else 0.6
-    return SequenceMatcher(None, found, expected, autojunk=False).ratio()
+    sm = SequenceMatcher(None, found, expected, autojunk=False)
+    if sm.real_quick_ratio() < 0.5 or sm.quick_ratio() < 0.5:
+        return sm.quick_ratio()  # an upper bound already too low to matter: skip the full comparison
+    return sm.ratio()
 
 
 def align(found: Sequence[A], expected: Sequence[B], score: Callable[[A, B], float],

@@ -7,6 +7,7 @@ Each reading reports how many expected rows it matched, so the caller can pick t
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from rules.formats import Label, TableSpec
@@ -36,6 +37,7 @@ class TableRead:
         return self.expected > 0 and self.matched * 5 >= self.expected * 2  # ≥ 40% of the rows
 
 
+@lru_cache(maxsize=100_000)
 def _core(text: str) -> str:
     return strip_numbering(norm(text))
 

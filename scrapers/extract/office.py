@@ -29,6 +29,27 @@ def _cell_text(text: str) -> Cell:
     return t or None
 
 
+def _docx_grid(table: object) -> tuple[tuple[Cell, ...], ...]:
+    """Span-expanded grid straight from the XML (python-docx's row.cells is quadratic on big tables)."""
+    from docx.oxml.ns import qn
+
+    t_tag, p_tag = qn("w:t"), qn("w:p")
+    rows: list[list[Cell]] = []
+    for tr in table._tbl.tr_lst:  # type: ignore[attr-defined]
+        row: list[Cell] = []
+        for tc in tr.tc_lst:
+            span = tc.grid_span or 1
+            if tc.vMerge == "continue" and rows:
+                above = rows[-1]
+                text = above[len(row)] if len(row) < len(above) else None
+            else:
+                text = _cell_text("".join("".join(t.text or "" for t in p.iter(t_tag)) for p in tc.iter(p_tag)))
+            row.extend([text] * span)
+        rows.append(row)
+    width = max((len(r) for r in rows), default=0)
+    return tuple(tuple(r + [None] * (width - len(r))) for r in rows)
+
+
 def read_docx(data: bytes, source: str, content_type: str | None = None) -> Document:
     import docx
     from docx.table import Table as DocxTable
@@ -49,11 +70,8 @@ def read_docx(data: bytes, source: str, content_type: str | None = None) -> Docu
             if t:
                 lines.append(t)
         elif isinstance(block, DocxTable):
-            rows = []
-            for row in block.rows:
-                # row.cells repeats a merged cell in every grid column it covers (spans expanded)
-                rows.append(tuple(_cell_text(c.text.replace("\n", "")) for c in row.cells))
-            tables.append(Table(rows=tuple(rows)))
+            rows = _docx_grid(block)
+            tables.append(Table(rows=rows))
             lines.extend(" ".join(c for c in r if c) for r in rows if any(r))
     props = d.core_properties
     meta = {"docx_title": props.title or "", "docx_created": props.created.isoformat() if props.created else ""}

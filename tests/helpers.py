@@ -1,0 +1,23 @@
+"""Small helpers shared by tests: build a synthetic report and check it through the real pipeline."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from rules.config import RuleSet
+from rules.engine import check
+from rules.read.document import read
+from rules.report import Finding, Report
+from scrapers.extract import extract
+
+sys.path.insert(0, str(Path(__file__).parent / "corpus"))
+
+import model  # noqa: E402
+
+__all__ = ["check_bytes", "model"]
+
+
+def check_bytes(data: bytes, name: str, rules: RuleSet, previous: Report | None = None) -> tuple[Report, list[Finding]]:
+    report = read(extract(data, name), rules.formats)
+    return report, check(report, rules, previous)
