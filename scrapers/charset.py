@@ -41,6 +41,15 @@ def sniff_meta(data: bytes) -> str | None:
     return canonical(m.group(1).decode("ascii", "ignore")) if m else None
 
 
+def _is_utf8_text(data: bytes) -> bool:
+    try:
+        data[:200_000].decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(data[:200_000]) - 4:  # a cut in the middle of the last character is fine
+            return False
+    return any(b > 0x7F for b in data[:200_000])
+
+
 def decode(data: bytes, content_type: str | None = None) -> tuple[str, str]:
     """Return (text, codec used). Never raises: undecodable bytes become U+FFFD."""
     if data.startswith(codecs.BOM_UTF8):
@@ -48,6 +57,9 @@ def decode(data: bytes, content_type: str | None = None) -> tuple[str, str]:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16", "replace"), "utf-16"
     candidates = [charset_from_content_type(content_type), sniff_meta(data)]
+    if "gb18030" in candidates and _is_utf8_text(data):
+        # valid multi-byte UTF-8 is almost never GBK by chance: a stale gb2312 label on a UTF-8 page
+        return data.decode("utf-8"), "utf-8"
     for enc in candidates:
         if enc:
             text = data.decode(enc, "replace")

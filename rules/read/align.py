@@ -23,7 +23,7 @@ def similarity(found: str, expected: str) -> float:
     if found == expected:
         return 1.0
     short = min(len(found), len(expected))
-    if expected.startswith(found) and (len(found) >= 4 or len(found) * 2 >= len(expected)):
+    if expected.startswith(found) and (len(found) >= 3 or len(found) * 2 >= len(expected)):
         return 0.9  # truncated label (本年新 for 本年新制作数量)
     if found.startswith(expected) and short >= 2:
         return 0.88  # wrapped continuation joined on

@@ -1,0 +1,137 @@
+"""Pure-unit seams: formulas, values, charsets, dates, normalisation, alignment, config validation."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from rules.config import RulesError, load_rules
+from rules.expr import FormulaError, evaluate, expand, parse_identity
+from rules.formats import BUNDLED, FormatError, load_format
+from rules.normalize import norm, strip_numbering
+from rules.read.align import align, similarity
+from rules.read.values import parse_value, split_numbers, split_run_together
+from scrapers.charset import decode
+from scrapers.dates import date_in_url, labelled_page_date, parse_date
+from scrapers.extract import extract, sniff
+from scrapers.extract.grid import expand as expand_grid
+
+
+def test_formula_evaluation_with_globs_and_missing_cells() -> None:
+    ident = parse_identity('t."3".x = t."1".x + sum(t."2.*".x) - 1')
+    data = {"t": {"3": {"x": 5}, "1": {"x": 2}, "2.1": {"x": 3}, "2.2": {"x": 1}}}
+    ev = evaluate(ident, data)
+    assert ev.computable and ev.holds() and (ev.lhs, ev.rhs) == (5, 5)
+    assert [p for p, _ in ev.rhs_cells] == ["t/1:x", "t/2.1:x", "t/2.2:x"]
+    ev = evaluate(ident, data, {("t",): ["1", "2.1", "2.2", "2.3", "3"]})
+    assert not ev.computable and ev.missing == ("t/2.3",)  # a glob over a row not read is not computed
+    data["t"]["1"]["x"] = None
+    assert not evaluate(ident, data).computable  # blanks are skipped, never read as 0
+
+
+@pytest.mark.parametrize("bad", ["a.b = ", "a.b == c", "__import__('os').system('x') = 1", "a.b = c.\"*\"",
+                                 "a.b = (c.d", "a.b = c.d )", "lambda: 1 = 2", "a.b = c.d; x"])
+def test_unsafe_or_broken_formulas_are_refused(bad: str) -> None:
+    with pytest.raises(FormulaError):
+        parse_identity(bad)
+
+
+def test_placeholders_expand_and_undefined_ones_fail() -> None:
+    out = expand("t.{r}.x = 1", {"r": ["a", "b"]})
+    assert [text for _, text in out] == ["t.a.x = 1", "t.b.x = 1"]
+    with pytest.raises(FormulaError):
+        expand("t.{q}.x = 1", {"r": ["a"]})
+
+
+def test_values_keep_blank_zero_and_slash_apart() -> None:
+    assert [parse_value(x) for x in [None, "", " ", "0", "０", "/", "1,234", "251000元", "7.5", "-3", "无"]] == \
+        [None, None, None, 0, 0, "/", 1234, 251000, 7.5, -3, "无"]
+
+
+def test_text_layer_lines_split_into_label_and_numbers() -> None:
+    assert split_numbers("三、 2.其他法律行政法规禁止公开 0 0 0 0 0 0 0") == ("三、 2.其他法律行政法规禁止公开", ["0"] * 7)
+    assert split_numbers("行政事业性收费 96171.6") == ("行政事业性收费", ["96171.6"])
+    assert split_numbers("第二十条 第（一）项") == ("第二十条 第（一）项", [])
+    assert split_run_together(["1001002"], 7, True) == ["1", "0", "0", "1", "0", "0", "2"]
+    assert split_run_together(["112110015"], 7, True) is None  # 1,12,… and 11,2,… both add up: refuse to guess
+
+
+def test_gb_family_is_decoded_as_gb18030() -> None:
+    text = "朱镕基 王喆 李堃 政府信息公开"
+    raw = text.encode("gb18030")
+    assert decode(raw, "text/html; charset=gb2312")[0] == text
+    page = b'<html><head><meta charset="gbk"></head><body>' + raw + b"</body></html>"
+    assert text in decode(page)[0]
+    assert decode(raw)[0] == text  # no label at all: detection
+    assert decode(text.encode("utf-8"), "text/html; charset=gbk")[0] == text  # a wrong label is not trusted
+
+
+def test_dates() -> None:
+    assert parse_date("2021年1月25日") == date(2021, 1, 25)
+    assert parse_date("二〇二一年一月二十五日") == date(2021, 1, 25)
+    assert parse_date("2025/01/20 10:30") == date(2025, 1, 20)
+    assert date_in_url("http://x.gov.cn/zfxxgk/202501/t20250123_123.html") == date(2025, 1, 23)
+    assert date_in_url("http://x.gov.cn/art/2025/1/16/art_1_2.html") == date(2025, 1, 16)
+    assert labelled_page_date("索引号：1 发布日期：2024-01-15 公开方式：主动")[0] == date(2024, 1, 15)
+
+
+def test_normalisation() -> None:
+    assert norm("第二十條第（一）項") == "第二十条第(一)项"
+    assert norm("１、申請人 無正當理由") == "1.申请人无正当理由"
+    assert strip_numbering(norm("（三）不予公開")) == "不予公开"
+
+
+def test_similarity_and_ordered_alignment() -> None:
+    assert similarity("本年新", "本年新制作数量") == 0.9
+    assert similarity("其他法律行政止公开", "其他法律行政法规禁止公开") > 0.8
+    pairs = align(["其他", "予以公开", "总计", "其他"], ["予以公开", "其他", "总计"], similarity)
+    assert [(i, j) for i, j, _ in pairs] == [(1, 0), (2, 2)] or [(i, j) for i, j, _ in pairs] == [(1, 0), (3, 1)]
+
+
+def test_span_grid_expansion() -> None:
+    grid = expand_grid([[("A", 2, 1), ("B", 1, 2)], [("C", 1, 1), ("D", 1, 1)]])
+    assert grid == [["A", "B", "B"], ["A", "C", "D"]]
+
+
+def test_sniffing_ignores_misleading_names() -> None:
+    assert sniff(b"%PDF-1.7 ...", "report.html") == "pdf"
+    assert sniff(b"<html><body>x</body></html>", "download.do") == "html"
+    assert sniff("一、总体情况".encode(), "a") == "text"
+    assert extract(b"   \n ", "x.txt").unreadable
+
+
+def test_format_file_errors_name_the_problem(tmp_path: Path) -> None:
+    text = (BUNDLED / "F2021.toml").read_text(encoding="utf-8")
+    bad = tmp_path / "F2021.toml"
+    bad.write_text(text.replace('layout = "matrix"', 'layout = "matrix"\ncolour = "red"'), encoding="utf-8")
+    with pytest.raises(FormatError, match="colour"):
+        load_format(bad)
+    bad.write_text(text.replace("applications.\"1\".{c} +", "applications.\"1\".{c} + +"), encoding="utf-8")
+    with pytest.raises(FormatError, match="R1"):
+        load_format(bad)
+
+
+def test_rules_errors(tmp_path: Path) -> None:
+    (tmp_path / "rules.toml").write_text('[checks.no-such-check]\nseverity = "error"\n', encoding="utf-8")
+    with pytest.raises(RulesError, match="no-such-check"):
+        load_rules(tmp_path)
+    (tmp_path / "rules.toml").write_text('[deadlines]\ntownship = "13-45"\n', encoding="utf-8")
+    with pytest.raises(RulesError, match="MM-DD"):
+        load_rules(tmp_path)
+    (tmp_path / "rules.toml").write_text('[checks.duplicate-prose]\nthreshold = "high"\n', encoding="utf-8")
+    with pytest.raises(RulesError, match="float"):
+        load_rules(tmp_path)
+    (tmp_path / "rules.toml").write_text("[checks\n", encoding="utf-8")
+    with pytest.raises(RulesError, match="TOML"):
+        load_rules(tmp_path)
+
+
+def test_deadlines_by_body_type_and_legacy_years() -> None:
+    rules = load_rules()
+    assert rules.deadline(2023, "department") == date(2024, 1, 31)
+    assert rules.deadline(2023, "township") == date(2024, 1, 31)
+    assert rules.deadline(2023, "government") == date(2024, 3, 31)
+    assert rules.deadline(2018, "department") == date(2019, 3, 31)
+    assert rules.format_for_year(2020) == "F2019" and rules.format_for_year(2021) == "F2021"
