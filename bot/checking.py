@@ -86,8 +86,10 @@ def to_json(outcome: Outcome, rules: RuleSet) -> dict[str, Any]:
         "body_type": r.body_type,
         "year": r.year,
         "format": r.format,
-        "published": {"date": r.published.date.isoformat() if r.published.date else None,
-                      "evidence": r.published.evidence},
+        "published": {
+            "date": r.published.date.isoformat() if r.published.date else None,
+            "evidence": r.published.evidence,
+        },
         "deadline": due.isoformat() if due else None,
     }
     if outcome.error:
@@ -95,12 +97,15 @@ def to_json(outcome: Outcome, rules: RuleSet) -> dict[str, Any]:
         return out
     fmt = rules.formats.get(r.format_used.get("applications", ""))
     headings = {s.no: s.heading for s in fmt.sections} if fmt else {}
-    out["sections"] = [{"no": s.no, "found": s.found, "heading": s.heading, "standard": headings.get(s.no),
-                        "exact": s.exact} for s in r.sections]
+    out["sections"] = [
+        {"no": s.no, "found": s.found, "heading": s.heading, "standard": headings.get(s.no), "exact": s.exact}
+        for s in r.sections
+    ]
     out["tables"] = r.tables
     out["findings"] = [f.as_json() for f in outcome.findings]
-    out["summary"] = {sev: sum(1 for f in outcome.findings if f.severity == sev)
-                      for sev in ("error", "warning", "advisory")}
+    out["summary"] = {
+        sev: sum(1 for f in outcome.findings if f.severity == sev) for sev in ("error", "warning", "advisory")
+    }
     out["input_kind"] = r.kind
     out["format_used"] = r.format_used
     if r.published.text:

@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from bot.checking import Options, run_check, to_json
-from bot.summary import render
+from bot.summary import overview, render
 from rules.config import BODY_TYPES, RulesError, load_rules
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "demo" / "reports"
@@ -24,7 +24,9 @@ def _date(text: str) -> date:
 
 
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="nianbao", description="政府信息公开工作年度报告合规监测 / annual-report compliance monitor")
+    p = argparse.ArgumentParser(
+        prog="nianbao", description="政府信息公开工作年度报告合规监测 / annual-report compliance monitor"
+    )
     p.add_argument("-v", "--verbose", action="store_true", help="log details to stderr")
     sub = p.add_subparsers(dest="command", required=True)
     c = sub.add_parser("check", help="检查年报 / check report files or URLs")
@@ -36,8 +38,10 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--previous", help="the same body's previous-year report (enables cross-year rules)")
     c.add_argument("--rules", type=Path, help="rule configuration directory (rules.toml, formats/)")
     c.add_argument("--allow-private", action="store_true", help="allow URLs on private/loopback addresses")
+    c.add_argument("--brief", action="store_true", help="summary without the tables")
     d = sub.add_parser("demo", help="检查内置示例年报 / check the bundled demo reports")
     d.add_argument("--json", action="store_true")
+    d.add_argument("--full", action="store_true", help="print the tables too")
     return p
 
 
@@ -49,23 +53,37 @@ def cmd_check(args: argparse.Namespace) -> int:
         return 2
     opts = Options(args.year, args.body_type, args.published, args.previous, args.allow_private)
     worst = 0
+    rows = []
     for source in args.sources:
         outcome = run_check(source, rules, opts)
         out = to_json(outcome, rules)
         if args.json:
             print(json.dumps(out, ensure_ascii=False, default=str), flush=True)
         else:
-            print(render(out, outcome.findings, rules), flush=True)
+            print(render(out, outcome.findings, rules, brief=args.brief), flush=True)
             print()
+        rows.append(out)
         worst = max(worst, outcome.exit_code)
+    if getattr(args, "overview", False) and not args.json:
+        print(overview(rows))
     return worst
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
     sources = sorted(str(p) for p in DEMO_DIR.iterdir() if p.is_file() and not p.name.startswith("."))
     print(f"nianbao demo：检查 {len(sources)} 份内置示例年报（{DEMO_DIR}）\n")
-    ns = argparse.Namespace(sources=sources, json=args.json, year=None, body_type=None, published=None,
-                            previous=None, rules=None, allow_private=False)
+    ns = argparse.Namespace(
+        sources=sources,
+        json=args.json,
+        year=None,
+        body_type=None,
+        published=None,
+        previous=None,
+        rules=None,
+        allow_private=False,
+        brief=not args.full,
+        overview=True,
+    )
     code = cmd_check(ns)
     print(f"完成。退出码 {code}（0 无错误，1 有错误级问题，2 有文件无法读取）")
     return 0
@@ -73,8 +91,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, stream=sys.stderr,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     handlers = {"check": cmd_check, "demo": cmd_demo}
     return handlers[args.command](args)
 

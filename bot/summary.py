@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from typing import Any
 
 from rules.config import RuleSet
@@ -11,8 +12,34 @@ from rules.report import Finding
 _CN = "一二三四五六七八九十"
 _SEV = {"error": "错误", "warning": "警告", "advisory": "提示"}
 _TYPE = {"department": "部门", "government": "人民政府", "township": "乡镇", "subdistrict": "街道"}
-_EVIDENCE = {"meta": "页面元数据", "page": "页面发布日期", "list": "列表日期", "first_seen": "首次发现",
-             "url": "网址日期", "signature": "落款日期", "given": "人工指定"}
+_EVIDENCE = {
+    "meta": "页面元数据",
+    "page": "页面发布日期",
+    "list": "列表日期",
+    "first_seen": "首次发现",
+    "url": "网址日期",
+    "signature": "落款日期",
+    "given": "人工指定",
+}
+
+
+def width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def pad(text: str, cols: int, right: bool = False) -> str:
+    """Pad to ``cols`` terminal columns (a Chinese character takes two)."""
+    fill = " " * max(0, cols - width(text))
+    return fill + text if right else text + fill
+
+
+def _clip(text: str, cols: int) -> str:
+    out = ""
+    for ch in text:
+        if width(out + ch) > cols:
+            break
+        out += ch
+    return out
 
 
 def _marked(findings: list[Finding]) -> set[str]:
@@ -38,30 +65,34 @@ def _cell(v: Any, path: str, marked: set[str]) -> str:
 def _table_lines(key: str, spec: TableSpec, data: dict[str, Any], marked: set[str]) -> list[str]:
     lines = [f"  {spec.name} {spec.title}"]
     if spec.layout == "single_row":
+        lines.append("    " + pad("", 28) + "".join(pad(c.label, 10, True) for c in spec.columns))
         for g in spec.groups:
             vals = [_cell(data.get(f"{g.key}.{c.key}"), f"{key}/{g.key}.{c.key}", marked) for c in spec.columns]
-            lines.append(f"    {g.label:<16}" + " ".join(f"{v:>6}" for v in vals))
+            lines.append("    " + pad(_clip(g.label, 28), 28) + "".join(pad(v, 10, True) for v in vals))
         return lines
     rows = spec.rows if spec.layout == "matrix" else tuple(r for b in spec.blocks for r in b.rows)
     if spec.layout == "matrix":
-        lines.append("    " + " " * 22 + " ".join(f"{c.label[:4]:>6}" for c in spec.columns))
+        lines.append("    " + pad("", 30) + "".join(pad(c.label[:4], 9, True) for c in spec.columns))
     for r in rows:
         if r.key not in data:
             continue
         vals = [_cell(v, f"{key}/{r.key}:{c}", marked) for c, v in data[r.key].items()]
-        label = r.display.split("/")[-1][:12]
-        lines.append(f"    {r.key:<6}{label:<16}" + " ".join(f"{v:>6}" for v in vals))
+        label = _clip(r.display.split("/")[-1], 24)
+        lines.append(f"    {r.key:<6}" + pad(label, 24) + "".join(pad(v, 9, True) for v in vals))
     return lines
 
 
-def render(out: dict[str, Any], findings: list[Finding], rules: RuleSet) -> str:
+def render(out: dict[str, Any], findings: list[Finding], rules: RuleSet, brief: bool = False) -> str:
     lines = [f"━━ {out.get('title') or out['source']}"]
     if out.get("error"):
         lines.append(f"  无法读取：{out['error']}")
         return "\n".join(lines)
     pub = out["published"]
-    lines.append(f"  来源：{out['source']}（{out.get('input_kind')}）  机关：{out.get('body') or '未识别'}"
-                 f"（{_TYPE.get(out.get('body_type') or '', '类型未知')}）  年度：{out.get('year') or '未识别'}  格式：{out['format']}")
+    lines.append(
+        f"  来源：{out['source']}（{out.get('input_kind')}）  机关：{out.get('body') or '未识别'}"
+        f"（{_TYPE.get(out.get('body_type') or '', '类型未知')}）"
+        f"  年度：{out.get('year') or '未识别'}  格式：{out['format']}"
+    )
     when = f"{pub['date']}（{_EVIDENCE.get(pub['evidence'] or '', '')}）" if pub.get("date") else "未找到发布日期"
     lines.append(f"  发布：{when}  法定期限：{out.get('deadline') or '未知'}")
     secs = []
@@ -72,19 +103,46 @@ def render(out: dict[str, Any], findings: list[Finding], rules: RuleSet) -> str:
     lines.append("  章节：" + " ".join(secs))
     marked = _marked(findings)
     fmt = rules.formats.get((out.get("format_used") or {}).get("applications", ""))
-    for key, data in out.get("tables", {}).items():
-        spec = rules.formats[out["format_used"][key]].tables[key] if key in out.get("format_used", {}) else None
-        if spec:
-            lines.extend(_table_lines(key, spec, data, marked))
+    if not brief:
+        for key, data in out.get("tables", {}).items():
+            spec = rules.formats[out["format_used"][key]].tables[key] if key in out.get("format_used", {}) else None
+            if spec:
+                lines.extend(_table_lines(key, spec, data, marked))
+        lines.append("  （□ 空白单元格，! 有问题的单元格）")
     if fmt:
         missing = [fmt.tables[k].name for k in fmt.tables if k not in out.get("tables", {})]
         if missing:
             lines.append(f"  未读到表格：{'、'.join(missing)}")
-    lines.append("  （□ 空白单元格，! 有问题的单元格）")
     counts = out.get("summary", {})
-    lines.append(f"  问题：错误 {counts.get('error', 0)}，警告 {counts.get('warning', 0)}，提示 {counts.get('advisory', 0)}")
+    lines.append(
+        f"  问题：错误 {counts.get('error', 0)}，警告 {counts.get('warning', 0)}，提示 {counts.get('advisory', 0)}"
+    )
     for f in findings:
         lines.append(f"   [{_SEV.get(f.severity, f.severity)}] {f.kind} @ {f.where}：{f.message}")
     if not findings:
         lines.append("   未发现问题。")
+    return "\n".join(lines)
+
+
+def overview(outs: list[dict[str, Any]]) -> str:
+    """One line per report: the table a supervisor scans first."""
+    head = (
+        "  " + pad("机关", 28) + pad("年度", 6) + pad("格式", 8) + pad("发布", 12) + pad("期限", 12) + "错误 警告 提示"
+    )
+    lines = ["━━ 汇总", head]
+    for o in outs:
+        s = o.get("summary", {})
+        body = o.get("body") or o["source"].rsplit("/", 1)[-1]
+        if o.get("error"):
+            lines.append("  " + pad(_clip(body, 26), 28) + "无法读取：" + o["error"][:40])
+            continue
+        lines.append(
+            "  "
+            + pad(_clip(body, 26), 28)
+            + pad(str(o.get("year") or "?"), 6)
+            + pad(o["format"], 8)
+            + pad(o["published"]["date"] or "未知", 12)
+            + pad(o.get("deadline") or "未知", 12)
+            + f"{s.get('error', 0):>4} {s.get('warning', 0):>4} {s.get('advisory', 0):>4}"
+        )
     return "\n".join(lines)

@@ -97,7 +97,9 @@ def parse_rules(data: dict[str, Any], formats: dict[str, Format], where: str, kn
     checks = {}
     for name, spec in data.get("checks", {}).items():
         if name not in known:
-            raise _err(f"{where} [checks.{name}]", "没有这个检查项", f"unknown check (known: {', '.join(sorted(known))})")
+            raise _err(
+                f"{where} [checks.{name}]", "没有这个检查项", f"unknown check (known: {', '.join(sorted(known))})"
+            )
         if not isinstance(spec, dict):
             raise _err(f"{where} [checks.{name}]", "应为表", "must be a table")
         spec = dict(spec)
@@ -106,22 +108,31 @@ def parse_rules(data: dict[str, Any], formats: dict[str, Format], where: str, kn
         if not isinstance(enabled, bool):
             raise _err(f"{where} [checks.{name}].enabled", "应为 true 或 false", "must be true or false")
         if severity not in SEVERITIES:
-            raise _err(f"{where} [checks.{name}].severity", f"“{severity}”不是 error/warning/advisory",
-                       f"{severity!r} is not one of {SEVERITIES}")
+            raise _err(
+                f"{where} [checks.{name}].severity",
+                f"“{severity}”不是 error/warning/advisory",
+                f"{severity!r} is not one of {SEVERITIES}",
+            )
         params = {k: v for k, v in known[name].items() if k != "severity"}
         for k, v in spec.items():
             if k not in params:
                 raise _err(f"{where} [checks.{name}].{k}", "未知的参数", f"unknown parameter (known: {sorted(params)})")
             if type(v) is not type(params[k]) and not (isinstance(params[k], float) and isinstance(v, int)):
-                raise _err(f"{where} [checks.{name}].{k}", f"类型应为 {type(params[k]).__name__}",
-                           f"must be {type(params[k]).__name__}")
+                raise _err(
+                    f"{where} [checks.{name}].{k}",
+                    f"类型应为 {type(params[k]).__name__}",
+                    f"must be {type(params[k]).__name__}",
+                )
             params[k] = v
         checks[name] = CheckConfig(enabled, severity, params)
     for name, defaults in known.items():
-        checks.setdefault(name, CheckConfig(True, defaults.get("severity", "error"),
-                                            {k: v for k, v in defaults.items() if k != "severity"}))
-    return RuleSet(checks, deadlines, years or {f: min(x.years) for f, x in formats.items() if x.years}, formats,
-                   where)
+        checks.setdefault(
+            name,
+            CheckConfig(
+                True, defaults.get("severity", "error"), {k: v for k, v in defaults.items() if k != "severity"}
+            ),
+        )
+    return RuleSet(checks, deadlines, years or {f: min(x.years) for f, x in formats.items() if x.years}, formats, where)
 
 
 def load_rules(directory: Path | None = None) -> RuleSet:

@@ -26,7 +26,14 @@ def check(report: Report, rules: RuleSet, previous: Report | None = None) -> lis
             findings.extend(chk.fn(report, ctx))
         except Exception as exc:  # a bug in one check must not hide the others' findings
             log.exception("check %s failed on %s", name, report.source)
-            findings.append(Finding("source.unreadable", name, "warning", "document",
-                                    f"检查“{name}”运行出错（{type(exc).__name__}），结果可能不完整"))
+            findings.append(
+                Finding(
+                    "source.unreadable",
+                    name,
+                    "warning",
+                    "document",
+                    f"检查“{name}”运行出错（{type(exc).__name__}），结果可能不完整",
+                )
+            )
     order = {s: i for i, s in enumerate(SEVERITIES)}
     return sorted(findings, key=lambda f: order.get(f.severity, 9))

@@ -46,7 +46,7 @@ def _tokens(text: str) -> list[tuple[str, str]]:
     while pos < len(text):
         m = _TOKEN.match(text, pos)
         if not m or m.end() == pos:
-            raise FormulaError(f"无法识别的字符 / unexpected character at column {pos + 1}: {text[pos:pos + 10]!r}")
+            raise FormulaError(f"无法识别的字符 / unexpected character at column {pos + 1}: {text[pos : pos + 10]!r}")
         kind = m.lastgroup or ""
         out.append((kind, m.group(kind)))
         pos = m.end()
@@ -182,12 +182,15 @@ def _resolve(data: Mapping[str, Any], ref: Ref, universe: Universe) -> tuple[lis
             if not isinstance(node, Mapping):
                 continue
             if "*" in part:
-                nxt.extend((path + (k,), v) for k, v in node.items() if fnmatch.fnmatchcase(k, part))
+                nxt.extend(((*path, k), v) for k, v in node.items() if fnmatch.fnmatchcase(k, part))
                 # a sum over rows that were not read would be silently short: say which are absent
-                absent.extend(cell_path((*path, k)) for k in universe.get(path, ())
-                              if fnmatch.fnmatchcase(k, part) and k not in node)
+                absent.extend(
+                    cell_path((*path, k))
+                    for k in universe.get(path, ())
+                    if fnmatch.fnmatchcase(k, part) and k not in node
+                )
             elif part in node:
-                nxt.append((path + (part,), node[part]))
+                nxt.append(((*path, part), node[part]))
         level = nxt
     if not level:
         return [], [cell_path(ref.path)]

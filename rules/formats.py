@@ -125,8 +125,15 @@ def _label(d: dict[str, Any], where: str) -> Label:
     _only(d, {"key", "label", "short", "aliases", "domain", "legacy", "replaces"}, where)
     if d.get("domain", "count") not in ("count", "signed", "decimal", "amount"):
         raise FormatError(f"{where}: domain must be count/signed/decimal/amount, got {d['domain']!r}")
-    return Label(str(d["key"]), str(d["label"]), str(d.get("short", "")), tuple(d.get("aliases", ())),
-                 d.get("domain", "count"), d.get("legacy"), tuple(d.get("replaces", ())))
+    return Label(
+        str(d["key"]),
+        str(d["label"]),
+        str(d.get("short", "")),
+        tuple(d.get("aliases", ())),
+        d.get("domain", "count"),
+        d.get("legacy"),
+        tuple(d.get("replaces", ())),
+    )
 
 
 def _only(d: dict[str, Any], allowed: set[str], where: str) -> None:
@@ -141,26 +148,47 @@ def _rule(d: dict[str, Any], where: str, default_kind: str) -> Rule:
         formulas = tuple((combo, parse_identity(text)) for combo, text in expand(d["formula"], d.get("each", {})))
     except FormulaError as exc:
         raise FormatError(f"{where} ({d.get('id')}): {exc}") from exc
-    return Rule(d["id"], d.get("title", d["id"]), d.get("kind", default_kind), formulas, d.get("severity"),
-                float(d.get("tolerance", 0)), d.get("requires_previous_format"))
+    return Rule(
+        d["id"],
+        d.get("title", d["id"]),
+        d.get("kind", default_kind),
+        formulas,
+        d.get("severity"),
+        float(d.get("tolerance", 0)),
+        d.get("requires_previous_format"),
+    )
 
 
 def _table(key: str, d: dict[str, Any], where: str) -> TableSpec:
-    _only(d, {"name", "title", "section", "layout", "columns", "rows", "groups", "blocks", "anchors",
-              "header_words"}, where)
+    _only(
+        d,
+        {"name", "title", "section", "layout", "columns", "rows", "groups", "blocks", "anchors", "header_words"},
+        where,
+    )
     blocks = []
     for i, b in enumerate(d.get("blocks", [])):
         bw = f"{where}.blocks[{i}]"
         _only(b, {"key", "header", "columns", "rows"}, bw)
-        blocks.append(Block(b["key"], b["header"], tuple(_label(c, bw) for c in b["columns"]),
-                            tuple(_label(r, bw) for r in b["rows"])))
+        blocks.append(
+            Block(
+                b["key"],
+                b["header"],
+                tuple(_label(c, bw) for c in b["columns"]),
+                tuple(_label(r, bw) for r in b["rows"]),
+            )
+        )
     return TableSpec(
-        key=key, name=d.get("name", key), title=d.get("title", ""), section=int(d.get("section", 0)),
+        key=key,
+        name=d.get("name", key),
+        title=d.get("title", ""),
+        section=int(d.get("section", 0)),
         layout=d["layout"],
         columns=tuple(_label(c, where) for c in d.get("columns", [])),
         rows=tuple(_label(r, where) for r in d.get("rows", [])),
         groups=tuple(_label(g, where) for g in d.get("groups", [])),
-        blocks=tuple(blocks), anchors=tuple(d.get("anchors", ())), header_words=tuple(d.get("header_words", ())),
+        blocks=tuple(blocks),
+        anchors=tuple(d.get("anchors", ())),
+        header_words=tuple(d.get("header_words", ())),
     )
 
 
@@ -175,13 +203,22 @@ def load_format(path: Path) -> Format:
         sections = []
         for s in data["sections"]:
             _only(s, {"no", "heading", "aliases", "keywords"}, f"{where}.sections")
-            sections.append(SectionSpec(int(s["no"]), s["heading"], tuple(s.get("aliases", ())),
-                                        tuple(s.get("keywords", ()))))
+            sections.append(
+                SectionSpec(int(s["no"]), s["heading"], tuple(s.get("aliases", ())), tuple(s.get("keywords", ())))
+            )
         tables = {k: _table(k, v, f"{where}.tables.{k}") for k, v in data.get("tables", {}).items()}
         identities = tuple(_rule(r, f"{where}.identities", "table.sum") for r in data.get("identities", []))
         crossyear = tuple(_rule(r, f"{where}.crossyear", "crossyear.carryover") for r in data.get("crossyear", []))
-        return Format(data["id"], data.get("title", ""), tuple(data.get("years", ())), tuple(data.get("tokens", ())),
-                      tuple(sections), tables, identities, crossyear)
+        return Format(
+            data["id"],
+            data.get("title", ""),
+            tuple(data.get("years", ())),
+            tuple(data.get("tokens", ())),
+            tuple(sections),
+            tables,
+            identities,
+            crossyear,
+        )
     except KeyError as exc:
         raise FormatError(f"{where}: 缺少必填键 / missing required key {exc}") from exc
 

@@ -27,8 +27,13 @@ class Finding:
         return hashlib.sha256(key.encode()).hexdigest()[:16]
 
     def as_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"kind": self.kind, "rule": self.rule, "severity": self.severity,
-                               "where": self.where, "message": self.message}
+        out: dict[str, Any] = {
+            "kind": self.kind,
+            "rule": self.rule,
+            "severity": self.severity,
+            "where": self.where,
+            "message": self.message,
+        }
         if self.data:
             out["data"] = self.data
         return out

@@ -53,8 +53,14 @@ def check_url(url: str, allow_private: bool = False) -> None:
             raise BlockedAddress(f"拒绝访问内网或本机地址 / refusing private address {ip} for {parts.hostname}")
 
 
-def fetch(url: str, *, timeout: float = 30.0, max_bytes: int = DEFAULT_MAX_BYTES, allow_private: bool = False,
-          max_redirects: int = 5) -> FetchResult:
+def fetch(
+    url: str,
+    *,
+    timeout: float = 30.0,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    allow_private: bool = False,
+    max_redirects: int = 5,
+) -> FetchResult:
     """One GET with a size cap, following redirects by hand so every hop passes the address check."""
     headers = {"User-Agent": USER_AGENT, "Accept-Language": "zh-CN,zh;q=0.9"}
     try:
@@ -70,13 +76,19 @@ def fetch(url: str, *, timeout: float = 30.0, max_bytes: int = DEFAULT_MAX_BYTES
                     for chunk in resp.iter_bytes():
                         size += len(chunk)
                         if size > max_bytes:
-                            return FetchResult(current, "too_large", resp.status_code,
-                                               resp.headers.get("content-type"), error=f"larger than {max_bytes} bytes")
+                            return FetchResult(
+                                current,
+                                "too_large",
+                                resp.status_code,
+                                resp.headers.get("content-type"),
+                                error=f"larger than {max_bytes} bytes",
+                            )
                         chunks.append(chunk)
                     data = b"".join(chunks)
                     status = "ok" if resp.status_code < 400 else "http_error"
-                    return FetchResult(current, status, resp.status_code, resp.headers.get("content-type"), data,
-                                       dict(resp.headers))
+                    return FetchResult(
+                        current, status, resp.status_code, resp.headers.get("content-type"), data, dict(resp.headers)
+                    )
             return FetchResult(current, "http_error", None, error="too many redirects")
     except BlockedAddress as exc:
         return FetchResult(url, "blocked", error=str(exc))

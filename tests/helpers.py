@@ -13,7 +13,7 @@ from scrapers.extract import extract
 
 sys.path.insert(0, str(Path(__file__).parent / "corpus"))
 
-import model  # noqa: E402
+import model
 
 __all__ = ["check_bytes", "model"]
 

@@ -19,16 +19,20 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def nianbao(*args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    return subprocess.run([sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, timeout=120,
-                          cwd=ROOT, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "bot.cli", *args], capture_output=True, text=True, timeout=120, cwd=ROOT, env=env
+    )
 
 
 def _no_text_pdf() -> bytes:
     """A valid one-page PDF that draws a rectangle and has no text layer (a scan stand-in)."""
     content = b"0 0 0 rg 50 50 200 200 re f"
-    objs = [b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
-            b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream"]
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+    ]
     out = io.BytesIO()
     out.write(b"%PDF-1.4\n")
     offsets = []
@@ -69,9 +73,12 @@ def test_unreadable_files_exit_2_with_a_message(name: str, tmp_path: Path) -> No
 
 def test_non_report_web_page_is_a_source_unreadable_finding(tmp_path: Path) -> None:
     page = tmp_path / "news.html"
-    page.write_text("<html><head><title>区政府召开常务会议</title></head><body><div id='zoom'>"
-                    + "<p>会议研究了城市更新、防汛准备和营商环境等议题，要求各部门抓好落实，确保各项任务按期完成。</p>" * 5
-                    + "</div></body></html>", encoding="utf-8")
+    page.write_text(
+        "<html><head><title>区政府召开常务会议</title></head><body><div id='zoom'>"
+        + "<p>会议研究了城市更新、防汛准备和营商环境等议题，要求各部门抓好落实，确保各项任务按期完成。</p>" * 5
+        + "</div></body></html>",
+        encoding="utf-8",
+    )
     proc = nianbao("check", "--json", str(page))
     assert proc.returncode == 1 and "Traceback" not in proc.stderr
     findings = json.loads(proc.stdout)["findings"]

@@ -15,8 +15,19 @@ from rules.config import BUNDLED
 from tests.conftest import FILES
 from tests.test_bad_input import nianbao
 
-REQUIRED = {"source", "title", "body", "body_type", "year", "format", "published", "deadline", "sections", "tables",
-            "findings"}
+REQUIRED = {
+    "source",
+    "title",
+    "body",
+    "body_type",
+    "year",
+    "format",
+    "published",
+    "deadline",
+    "sections",
+    "tables",
+    "findings",
+}
 
 
 def lines(stdout: str) -> list[dict]:
@@ -30,7 +41,7 @@ def test_json_lines_one_per_source_in_order_and_exit_code() -> None:
     assert [o["source"] for o in out] == list(map(str, srcs))
     assert proc.returncode == 1  # defect-blank has error-level findings
     for o in out:
-        assert REQUIRED <= set(o)
+        assert set(o) >= REQUIRED
         assert len(o["sections"]) == 6 and {"no", "found", "heading"} <= set(o["sections"][0])
         assert set(o["published"]) >= {"date", "evidence"}
     seed = out[2]
@@ -38,14 +49,19 @@ def test_json_lines_one_per_source_in_order_and_exit_code() -> None:
     assert seed["published"] == {"date": "2021-01-25", "evidence": "signature", "text": "2021年1月25日"}
     assert seed["deadline"] == "2021-01-31"
     assert seed["tables"]["applications"]["4"] == dict.fromkeys(
-        ["natural", "commercial", "research", "nonprofit", "legal", "other", "total"])
+        ["natural", "commercial", "research", "nonprofit", "legal", "other", "total"]
+    )
     assert seed["tables"]["applications"]["3.1"]["total"] == 0
     assert seed["tables"]["litigation"]["suit_after_review.total"] == 0
     blank = next(f for f in seed["findings"] if f["kind"] == "table.blank")
-    assert blank == {"kind": "table.blank", "rule": "no-blank-cells", "severity": "error", "where": "applications/4",
-                     "message": "表三“四、结转下年度继续办理”一行有7个空白单元格（无数据应填0）",
-                     "data": {"count": 7, "columns": ["natural", "commercial", "research", "nonprofit", "legal",
-                                                      "other", "total"]}}
+    assert blank == {
+        "kind": "table.blank",
+        "rule": "no-blank-cells",
+        "severity": "error",
+        "where": "applications/4",
+        "message": "表三“四、结转下年度继续办理”一行有7个空白单元格（无数据应填0）",
+        "data": {"count": 7, "columns": ["natural", "commercial", "research", "nonprofit", "legal", "other", "total"]},
+    }
     assert not any(f["kind"] == "table.sum" for f in seed["findings"])
     assert all(s["found"] for s in seed["sections"])
 
@@ -84,8 +100,11 @@ def test_rules_dir_changes_deadline_and_disables_a_check(tmp_path: Path) -> None
     rules.mkdir()
     text = BUNDLED.read_text(encoding="utf-8")
     text = text.replace('township = "01-31"', 'township = "02-20"')
-    text = text.replace('[checks.no-blank-cells]      # table.blank (R9): blank data cells (0 must be written when none)\n'
-                        'severity = "error"', '[checks.no-blank-cells]\nenabled = false')
+    text = text.replace(
+        "[checks.no-blank-cells]      # table.blank (R9): blank data cells (0 must be written when none)\n"
+        'severity = "error"',
+        "[checks.no-blank-cells]\nenabled = false",
+    )
     (rules / "rules.toml").write_text(text, encoding="utf-8")
     src = str(FILES / "defect-blank.html")
     proc = nianbao("check", "--json", "--rules", str(rules), "--published", "2022-02-15", src)

@@ -17,8 +17,11 @@ def clean(fmt: str = "F2021", seed: int = 5) -> M.Model:
     return M.consistent("示例区东湖街道办事处", year, fmt, date(year + 1, 1, 15), seed=seed)
 
 
-RENDER = {"html": (lambda m: M.to_html(m), "r.html"), "pipe": (lambda m: M.to_pipe_text(m), "r.txt"),
-          "layer": (lambda m: M.to_layer_text(m), "r.txt")}
+RENDER = {
+    "html": (lambda m: M.to_html(m), "r.html"),
+    "pipe": (lambda m: M.to_pipe_text(m), "r.txt"),
+    "layer": (lambda m: M.to_layer_text(m), "r.txt"),
+}
 
 
 @pytest.mark.parametrize("fmt", ["F2019", "F2021"])
@@ -36,8 +39,7 @@ def _app_cells(m: M.Model) -> list[tuple[str, str]]:
 @pytest.mark.parametrize("fmt", ["F2019", "F2021"])
 def test_every_table3_and_table4_number_changed_gives_a_sum_finding(fmt: str, rules) -> None:
     base = clean(fmt)
-    targets = [("applications", r, c) for r, c in _app_cells(base)] + \
-              [("litigation", k, "") for k in base.litigation]
+    targets = [("applications", r, c) for r, c in _app_cells(base)] + [("litigation", k, "") for k in base.litigation]
     for table, row, col in targets:
         m = base.copy()
         if table == "applications":

@@ -63,11 +63,18 @@ def test_any_single_perturbation_fails(apps: dict, row: str, col: str, delta: in
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.lists(st.one_of(st.none(), st.text(max_size=12), st.integers(-5, 10**6).map(str)),
-                         max_size=12), max_size=40), st.booleans())
+@given(
+    st.lists(
+        st.lists(st.one_of(st.none(), st.text(max_size=12), st.integers(-5, 10**6).map(str)), max_size=12), max_size=40
+    ),
+    st.booleans(),
+)
 def test_reader_never_raises_on_arbitrary_tables(cells: list[list], known: bool) -> None:
     table = Table(rows=tuple(tuple(r) for r in cells), rows_known=known)
     doc = Document("x", "html", lines=tuple(str(c) for r in cells for c in r if c), tables=(table,))
     read(doc, RULES.formats)
-    read_matrix([Row(("一、本年新收政府信息公开申请数量",), tuple(str(x) for x in range(3)), False, "line")],
-                F21.tables["applications"], "lines")
+    read_matrix(
+        [Row(("一、本年新收政府信息公开申请数量",), tuple(str(x) for x in range(3)), False, "line")],
+        F21.tables["applications"],
+        "lines",
+    )

@@ -31,8 +31,19 @@ def test_formula_evaluation_with_globs_and_missing_cells() -> None:
     assert not evaluate(ident, data).computable  # blanks are skipped, never read as 0
 
 
-@pytest.mark.parametrize("bad", ["a.b = ", "a.b == c", "__import__('os').system('x') = 1", "a.b = c.\"*\"",
-                                 "a.b = (c.d", "a.b = c.d )", "lambda: 1 = 2", "a.b = c.d; x"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "a.b = ",
+        "a.b == c",
+        "__import__('os').system('x') = 1",
+        'a.b = c."*"',
+        "a.b = (c.d",
+        "a.b = c.d )",
+        "lambda: 1 = 2",
+        "a.b = c.d; x",
+    ],
+)
 def test_unsafe_or_broken_formulas_are_refused(bad: str) -> None:
     with pytest.raises(FormulaError):
         parse_identity(bad)
@@ -46,12 +57,26 @@ def test_placeholders_expand_and_undefined_ones_fail() -> None:
 
 
 def test_values_keep_blank_zero_and_slash_apart() -> None:
-    assert [parse_value(x) for x in [None, "", " ", "0", "０", "/", "1,234", "251000元", "7.5", "-3", "无"]] == \
-        [None, None, None, 0, 0, "/", 1234, 251000, 7.5, -3, "无"]
+    assert [parse_value(x) for x in [None, "", " ", "0", "０", "/", "1,234", "251000元", "7.5", "-3", "无"]] == [
+        None,
+        None,
+        None,
+        0,
+        0,
+        "/",
+        1234,
+        251000,
+        7.5,
+        -3,
+        "无",
+    ]
 
 
 def test_text_layer_lines_split_into_label_and_numbers() -> None:
-    assert split_numbers("三、 2.其他法律行政法规禁止公开 0 0 0 0 0 0 0") == ("三、 2.其他法律行政法规禁止公开", ["0"] * 7)
+    assert split_numbers("三、 2.其他法律行政法规禁止公开 0 0 0 0 0 0 0") == (
+        "三、 2.其他法律行政法规禁止公开",
+        ["0"] * 7,
+    )
     assert split_numbers("行政事业性收费 96171.6") == ("行政事业性收费", ["96171.6"])
     assert split_numbers("第二十条 第（一）项") == ("第二十条 第（一）项", [])
     assert split_run_together(["1001002"], 7, True) == ["1", "0", "0", "1", "0", "0", "2"]
@@ -108,7 +133,7 @@ def test_format_file_errors_name_the_problem(tmp_path: Path) -> None:
     bad.write_text(text.replace('layout = "matrix"', 'layout = "matrix"\ncolour = "red"'), encoding="utf-8")
     with pytest.raises(FormatError, match="colour"):
         load_format(bad)
-    bad.write_text(text.replace("applications.\"1\".{c} +", "applications.\"1\".{c} + +"), encoding="utf-8")
+    bad.write_text(text.replace('applications."1".{c} +', 'applications."1".{c} + +'), encoding="utf-8")
     with pytest.raises(FormatError, match="R1"):
         load_format(bad)
 

@@ -22,8 +22,15 @@ class Context:
     def params(self) -> dict[str, Any]:
         return self.config.params
 
-    def finding(self, kind: str, where: str, message: str, data: dict[str, Any] | None = None,
-                severity: str | None = None, rule: str | None = None) -> Finding:
+    def finding(
+        self,
+        kind: str,
+        where: str,
+        message: str,
+        data: dict[str, Any] | None = None,
+        severity: str | None = None,
+        rule: str | None = None,
+    ) -> Finding:
         return Finding(kind, rule or self.name, severity or self.config.severity, where, message, data or {})
 
     def format_of(self, report: Report, table: str) -> Format | None:

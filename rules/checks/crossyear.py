@@ -27,14 +27,16 @@ def crossyear(report: Report, ctx: Context) -> list[Finding]:
             continue
         spec_of = {k: fmt.tables[k] for k in report.tables if k in fmt.tables}
         for combo, ident in rule.formulas:
-            tables = {r.path[0] if r.path[0] != "previous" else r.path[1] for s in (ident.lhs, ident.rhs)
-                      for r in refs(s)}
+            tables = {
+                r.path[0] if r.path[0] != "previous" else r.path[1] for s in (ident.lhs, ident.rhs) for r in refs(s)
+            }
             if not all(t in report.tables or t in prev.tables for t in tables):
                 continue
             ev = evaluate(ident, data)
             if ev.computable and not ev.holds(rule.tolerance):
                 table = sorted(tables)[0]
-                f = failure(ctx, rule.kind, rule.id, rule.title, table, combo, ev, spec_of,
-                            rule.severity or ctx.config.severity)
+                f = failure(
+                    ctx, rule.kind, rule.id, rule.title, table, combo, ev, spec_of, rule.severity or ctx.config.severity
+                )
                 out.append(f)
     return out

@@ -7,30 +7,63 @@ from datetime import timedelta
 from rules.checks.base import Context
 from rules.report import Finding, Report
 
-_EVIDENCE = {"meta": "页面元数据 PubDate", "page": "页面“发布日期”", "list": "栏目列表日期", "first_seen": "首次发现时间",
-             "url": "网址中的日期", "signature": "落款日期", "given": "人工指定的发布日期"}
-_TYPES = {"department": "政府部门", "government": "县级以上人民政府", "township": "乡镇人民政府",
-          "subdistrict": "街道办事处"}
+_EVIDENCE = {
+    "meta": "页面元数据 PubDate",
+    "page": "页面“发布日期”",
+    "list": "栏目列表日期",
+    "first_seen": "首次发现时间",
+    "url": "网址中的日期",
+    "signature": "落款日期",
+    "given": "人工指定的发布日期",
+}
+_TYPES = {
+    "department": "政府部门",
+    "government": "县级以上人民政府",
+    "township": "乡镇人民政府",
+    "subdistrict": "街道办事处",
+}
 
 
 def deadline(report: Report, ctx: Context) -> list[Finding]:
-    """deadline.late: published after the deadline for the body type (+ grace_days); deadline.unknown when no evidence."""
+    """deadline.late: published after the body type's deadline (+ grace_days); deadline.unknown: no evidence."""
     if report.year is None:
-        return [ctx.finding("deadline.unknown", "document", "无法确定报告年度，因此无法判断是否按时发布",
-                            severity=ctx.params.get("unknown_severity", "advisory"))]
+        return [
+            ctx.finding(
+                "deadline.unknown",
+                "document",
+                "无法确定报告年度，因此无法判断是否按时发布",
+                severity=ctx.params.get("unknown_severity", "advisory"),
+            )
+        ]
     due = ctx.rules.deadline(report.year, report.body_type)
     pub = report.published
     if pub.date is None:
-        return [ctx.finding("deadline.unknown", "document",
-                            f"未找到发布日期（页面元数据、发布日期、落款日期均无），无法判断是否在{due.isoformat()}前发布",
-                            {"deadline": due.isoformat()}, severity=ctx.params.get("unknown_severity", "advisory"))]
+        return [
+            ctx.finding(
+                "deadline.unknown",
+                "document",
+                f"未找到发布日期（页面元数据、发布日期、落款日期均无），无法判断是否在{due.isoformat()}前发布",
+                {"deadline": due.isoformat()},
+                severity=ctx.params.get("unknown_severity", "advisory"),
+            )
+        ]
     grace = int(ctx.params.get("grace_days", 0))
     if pub.date > due + timedelta(days=grace):
         days = (pub.date - due).days
         kind = _TYPES.get(report.body_type or "", "该机关")
-        return [ctx.finding("deadline.late", "document",
-                            f"{report.year}年度报告于{pub.date.isoformat()}发布（依据：{_EVIDENCE.get(pub.evidence or '', pub.evidence)}），"
-                            f"晚于{kind}的法定期限{due.isoformat()}，逾期{days}天",
-                            {"published": pub.date.isoformat(), "deadline": due.isoformat(), "days_late": days,
-                             "evidence": pub.evidence})]
+        return [
+            ctx.finding(
+                "deadline.late",
+                "document",
+                f"{report.year}年度报告于{pub.date.isoformat()}发布"
+                f"（依据：{_EVIDENCE.get(pub.evidence or '', pub.evidence)}），"
+                f"晚于{kind}的法定期限{due.isoformat()}，逾期{days}天",
+                {
+                    "published": pub.date.isoformat(),
+                    "deadline": due.isoformat(),
+                    "days_late": days,
+                    "evidence": pub.evidence,
+                },
+            )
+        ]
     return []

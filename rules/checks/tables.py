@@ -17,8 +17,13 @@ def _cells(report: Report, spec: TableSpec) -> Iterator[tuple[str, str, Label | 
     if spec.layout == "single_row":
         for key, v in data.items():
             g, _, c = key.partition(".")
-            yield key, "", next((x for x in spec.groups if x.key == g), None), \
-                next((x for x in spec.columns if x.key == c), None), v
+            yield (
+                key,
+                "",
+                next((x for x in spec.groups if x.key == g), None),
+                next((x for x in spec.columns if x.key == c), None),
+                v,
+            )
         return
     cols = {c.key: c for c in spec.columns}
     rows = {r.key: r for r in spec.rows}
@@ -38,21 +43,34 @@ def no_blank_cells(report: Report, ctx: Context) -> list[Finding]:
         if not spec:
             continue
         if spec.layout == "single_row":
-            blanks = [f"{g.label if g else ''}“{c.label if c else ''}”"
-                      for _, _, g, c, v in _cells(report, spec) if v is None]
+            blanks = [
+                f"{g.label if g else ''}“{c.label if c else ''}”" for _, _, g, c, v in _cells(report, spec) if v is None
+            ]
             if blanks:
-                out.append(ctx.finding("table.blank", key, f"{spec.name}有{len(blanks)}个空白单元格：{'、'.join(blanks)}",
-                                       {"count": len(blanks)}))
+                out.append(
+                    ctx.finding(
+                        "table.blank",
+                        key,
+                        f"{spec.name}有{len(blanks)}个空白单元格：{'、'.join(blanks)}",
+                        {"count": len(blanks)},
+                    )
+                )
             continue
         for rk, row in report.tables[key].items():
             n = sum(1 for v in row.values() if v is None)
             if n:
-                label = next((r.display for r in (*spec.rows, *(x for b in spec.blocks for x in b.rows))
-                              if r.key == rk), rk)
+                label = next(
+                    (r.display for r in (*spec.rows, *(x for b in spec.blocks for x in b.rows)) if r.key == rk), rk
+                )
                 cols = [c for c, v in row.items() if v is None]
-                out.append(ctx.finding("table.blank", f"{key}/{rk}",
-                                       f"{spec.name}“{label}”一行有{n}个空白单元格（无数据应填0）",
-                                       {"count": n, "columns": cols}))
+                out.append(
+                    ctx.finding(
+                        "table.blank",
+                        f"{key}/{rk}",
+                        f"{spec.name}“{label}”一行有{n}个空白单元格（无数据应填0）",
+                        {"count": n, "columns": cols},
+                    )
+                )
     return out
 
 
@@ -73,32 +91,60 @@ def value_domain(report: Report, ctx: Context) -> list[Finding]:
         spec = ctx.spec(report, key)
         if not spec:
             continue
-        for rk, ck, rl, cl, v in _cells(report, spec):
+        for rk, ck, _rl, cl, v in _cells(report, spec):
             if v is None or _valid(v, cl.domain if cl else "count"):
                 continue
             where = f"{key}/{rk}:{ck}" if ck else f"{key}/{rk}"
             what = spec.cell_label(rk, ck)
-            out.append(ctx.finding("table.invalid", where, f"{spec.name}{what}的值“{v}”不是有效的数字",
-                                   {"value": v}))
+            out.append(ctx.finding("table.invalid", where, f"{spec.name}{what}的值“{v}”不是有效的数字", {"value": v}))
     return out
 
 
 def describe(ev_cells: tuple[tuple[str, Any], ...], spec_of: dict[str, TableSpec]) -> str:
-    parts = []
+    """“（七）总计”行“总计”列 153, or grouped: “总计”列：（一）予以公开 26 + （二）部分公开 13 + …"""
+    parsed = []
     for path, v in ev_cells:
         prefix = ""
         if path.startswith("previous/"):
             prefix, path = "上年", path.removeprefix("previous/")
         table, _, rest = path.partition("/")
-        spec = spec_of.get(table)
         row, _, col = rest.partition(":")
-        label = spec.cell_label(row, col) if spec else path
-        parts.append(f"{prefix}{label}{v}")
-    return " + ".join(parts)
+        parsed.append((prefix, spec_of.get(table), row, col, _fmt(v) if v is not None else "空"))
+    if not parsed:
+        return ""
+    specs = {id(p[1]) for p in parsed}
+    if len(parsed) > 1 and len(specs) == 1 and parsed[0][1] is not None and parsed[0][1].layout == "matrix":
+        spec = parsed[0][1]
+        rows = {p[2] for p in parsed}
+        cols = {p[3] for p in parsed}
+        if len(rows) == 1 and not any(p[0] for p in parsed):
+            head = spec.cell_label(parsed[0][2], "").split("行")[0] + "行："
+            return head + " + ".join(f"{_col_label(spec, p[3])} {p[4]}" for p in parsed)
+        if len(cols) == 1 and not any(p[0] for p in parsed):
+            head = f"“{_col_label(spec, parsed[0][3])}”列："
+            return head + " + ".join(f"{_row_label(spec, p[2])} {p[4]}" for p in parsed)
+    return " + ".join(f"{p[0]}{p[1].cell_label(p[2], p[3]) if p[1] else p[2]} {p[4]}" for p in parsed)
 
 
-def failure(ctx: Context, kind: str, rule_id: str, title: str, table: str, combo: dict[str, str],
-            ev: Evaluation, spec_of: dict[str, TableSpec], severity: str | None = None) -> Finding:
+def _col_label(spec: TableSpec, key: str) -> str:
+    return next((c.label for c in spec.columns if c.key == key), key)
+
+
+def _row_label(spec: TableSpec, key: str) -> str:
+    return next((r.display.split("/")[-1] for r in spec.rows if r.key == key), key)
+
+
+def failure(
+    ctx: Context,
+    kind: str,
+    rule_id: str,
+    title: str,
+    table: str,
+    combo: dict[str, str],
+    ev: Evaluation,
+    spec_of: dict[str, TableSpec],
+    severity: str | None = None,
+) -> Finding:
     scope = "、".join(combo.values())
     first = spec_of.get(table)
     name = first.name if first else table
@@ -107,8 +153,10 @@ def failure(ctx: Context, kind: str, rule_id: str, title: str, table: str, combo
     groups = {g.key: g.label for s in spec_of.values() for g in s.groups}
     human = "、".join(cols.get(v) or rows.get(v) or groups.get(v) or v for v in combo.values())
     where = f"{table}/{rule_id}:{scope}" if scope else f"{table}/{rule_id}"
-    msg = (f"{name}{rule_id}（{title}）在“{human}”不成立：左边 {_fmt(ev.lhs)}（{describe(ev.lhs_cells, spec_of)}），"
-           f"右边 {_fmt(ev.rhs)}（{describe(ev.rhs_cells, spec_of)}）")
+    msg = (
+        f"{name}{rule_id}（{title}）在“{human}”不成立：左边 {_fmt(ev.lhs)}（{describe(ev.lhs_cells, spec_of)}），"
+        f"右边 {_fmt(ev.rhs)}（{describe(ev.rhs_cells, spec_of)}）"
+    )
     data = {"rule": rule_id, "lhs": ev.lhs, "rhs": ev.rhs, "cells": dict(ev.cells)}
     return ctx.finding(kind, where, msg, data, severity=severity, rule=rule_id)
 

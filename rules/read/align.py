@@ -35,8 +35,9 @@ def similarity(found: str, expected: str) -> float:
     return sm.ratio()
 
 
-def align(found: Sequence[A], expected: Sequence[B], score: Callable[[A, B], float],
-          threshold: float = 0.6) -> list[tuple[int, int, float]]:
+def align(
+    found: Sequence[A], expected: Sequence[B], score: Callable[[A, B], float], threshold: float = 0.6
+) -> list[tuple[int, int, float]]:
     """Monotonic assignment maximising the summed score; returns (found index, expected index, score)."""
     n, m = len(found), len(expected)
     if not n or not m:

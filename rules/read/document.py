@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import date
 
-from scrapers.document import Document
 from rules.formats import Format, TableSpec
 from rules.normalize import norm, to_simplified
 from rules.read.meta import infer_body, infer_body_type, infer_title, infer_year, publication
@@ -12,6 +11,7 @@ from rules.read.rows import document_rows
 from rules.read.sections import find_sections
 from rules.read.tables import TableRead, read_table
 from rules.report import Note, Published, Report
+from scrapers.document import Document
 
 
 def detect_format(text_norm: str, formats: dict[str, Format]) -> tuple[str, dict[str, list[str]]]:
@@ -46,21 +46,45 @@ def _missing_rows(spec: TableSpec, present: set[str], fmt: str) -> list[Note]:
     for r in rows:
         if r.legacy and r.key in present and not present & set(r.replaces):
             covered |= set(r.replaces)
-            notes.append(Note("format.mixed", f"{spec.key}/{r.key}",
-                              f"{spec.name}“{r.display}”仍按{r.legacy}格式填写为一行，{fmt}格式应分为{len(r.replaces)}项",
-                              {"legacy": r.legacy}))
+            notes.append(
+                Note(
+                    "format.mixed",
+                    f"{spec.key}/{r.key}",
+                    f"{spec.name}“{r.display}”仍按{r.legacy}格式填写为一行，{fmt}格式应分为{len(r.replaces)}项",
+                    {"legacy": r.legacy},
+                )
+            )
     for r in rows:
         if r.key not in present and not r.legacy and r.key not in covered:
             notes.append(Note("table.row_missing", f"{spec.key}/{r.key}", f"{spec.name}缺少“{r.display}”行"))
     return notes
 
 
-def read(doc: Document, formats: dict[str, Format], *, year: int | None = None, body_type: str | None = None,
-         published: date | None = None) -> Report:
+def read(
+    doc: Document,
+    formats: dict[str, Format],
+    *,
+    year: int | None = None,
+    body_type: str | None = None,
+    published: date | None = None,
+) -> Report:
     if doc.unreadable:
-        return Report(source=doc.source, kind=doc.kind, title=None, body=None, body_type=body_type, year=year,
-                      format="unknown", format_used={}, format_tokens={}, published=publication(doc, published),
-                      sections=(), section_text={}, tables={}, unreadable=doc.unreadable)
+        return Report(
+            source=doc.source,
+            kind=doc.kind,
+            title=None,
+            body=None,
+            body_type=body_type,
+            year=year,
+            format="unknown",
+            format_used={},
+            format_tokens={},
+            published=publication(doc, published),
+            sections=(),
+            section_text={},
+            tables={},
+            unreadable=doc.unreadable,
+        )
     text = doc.text
     title = infer_title(doc)
     body = infer_body(title, doc)
@@ -97,12 +121,25 @@ def read(doc: Document, formats: dict[str, Format], *, year: int | None = None, 
             tables[key] = got.data
             notes.extend(got.notes)
             spec = f.tables[key]
-            present = {k for k in got.data} | {n.where.split("/")[1] for n in got.notes
-                                               if n.kind == "source.unreadable" and n.where.count("/") == 1}
+            present = {k for k in got.data} | {
+                n.where.split("/")[1] for n in got.notes if n.kind == "source.unreadable" and n.where.count("/") == 1
+            }
             notes.extend(_missing_rows(spec, present, f.id))
     return Report(
-        source=doc.source, kind=doc.kind, title=title, body=body, body_type=body_type, year=year, format=fmt_id,
-        format_used=used, format_tokens=tokens, published=publication(doc, published) if doc else Published(None, None),
-        sections=tuple(sections), section_text=section_text, tables=tables, notes=tuple(notes),
-        problems=doc.problems, text=to_simplified(text),
+        source=doc.source,
+        kind=doc.kind,
+        title=title,
+        body=body,
+        body_type=body_type,
+        year=year,
+        format=fmt_id,
+        format_used=used,
+        format_tokens=tokens,
+        published=publication(doc, published) if doc else Published(None, None),
+        sections=tuple(sections),
+        section_text=section_text,
+        tables=tables,
+        notes=tuple(notes),
+        problems=doc.problems,
+        text=to_simplified(text),
     )

@@ -5,15 +5,37 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from scrapers.dates import parse_date
-from scrapers.document import Document
 from rules.normalize import norm, to_simplified
 from rules.report import Published
+from scrapers.dates import parse_date
+from scrapers.document import Document
 
 _REPORT_WORDS = re.compile(r"(政府信息公开|政务公开|信息公开)(工作)?(的)?年度?报告")
 _TITLE_YEAR = re.compile(r"((?:19|20)\d{2})\s*年度?")
-_ORG_END = ("政府", "局", "委员会", "办事处", "办公室", "中心", "院", "所", "厅", "部", "委", "街道", "管委会", "署",
-            "会", "处", "站", "队", "公司", "集团", "镇", "乡")
+_ORG_END = (
+    "政府",
+    "局",
+    "委员会",
+    "办事处",
+    "办公室",
+    "中心",
+    "院",
+    "所",
+    "厅",
+    "部",
+    "委",
+    "街道",
+    "管委会",
+    "署",
+    "会",
+    "处",
+    "站",
+    "队",
+    "公司",
+    "集团",
+    "镇",
+    "乡",
+)
 
 
 def _clean_title(t: str) -> str:
@@ -31,17 +53,20 @@ def infer_title(doc: Document) -> str | None:
         if _REPORT_WORDS.search(n) and len(n) <= 80:
             title = line.strip()
             prev = doc.lines[i - 1].strip() if i else ""
-            if _TITLE_YEAR.match(n) or not _body_from_title(to_simplified(norm(title))):
-                if prev and norm(prev).endswith(_ORG_END) and len(norm(prev)) <= 40:
-                    title = prev + title
+            needs_body = _TITLE_YEAR.match(n) or not _body_from_title(to_simplified(norm(title)))
+            if needs_body and prev and norm(prev).endswith(_ORG_END) and len(norm(prev)) <= 40:
+                title = prev + title
             return to_simplified(re.sub(r"\s+", "", title))
     return None
 
 
 def _body_from_title(title: str) -> str | None:
     t = norm(title)
-    for pat in (r"^(?P<b>.+?)关于(?P<y>\d{4})年度?.*报告", r"^(?P<b>.+?)(?P<y>\d{4})年度?",
-                r"^(?P<y>\d{4})年度?(?P<b>.+?)(政府信息公开|政务公开|信息公开)"):
+    for pat in (
+        r"^(?P<b>.+?)关于(?P<y>\d{4})年度?.*报告",
+        r"^(?P<b>.+?)(?P<y>\d{4})年度?",
+        r"^(?P<y>\d{4})年度?(?P<b>.+?)(政府信息公开|政务公开|信息公开)",
+    ):
         m = re.match(pat, t)
         if m and m.group("b"):
             b = re.sub(r"(关于|的)$", "", m.group("b"))

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from scrapers.document import Cell, Document, Table
 from rules.read.values import is_value_text, split_numbers
+from scrapers.document import Cell, Document, Table
 
 
 @dataclass(frozen=True)
@@ -41,7 +41,7 @@ def grid_rows(table: Table) -> list[Row]:
     for cells in table.rows:
         last_text = max((i for i, c in enumerate(cells) if not is_value_text(c)), default=-1)
         labels = _dedupe([c for c in cells[: last_text + 1] if c])
-        rows.append(Row(tuple(labels), tuple(cells[last_text + 1:]), True, "grid"))
+        rows.append(Row(tuple(labels), tuple(cells[last_text + 1 :]), True, "grid"))
     return rows
 
 

@@ -54,7 +54,7 @@ def find_sections(lines: tuple[str, ...], specs: tuple[SectionSpec, ...]) -> tup
     cands = heading_lines(lines)
     pairs = align(cands, specs, lambda c, s: _score(c[1], s), threshold=0.65)
     hits = {}
-    for ci, si, _score_ in pairs:
+    for ci, si, _ in pairs:
         line_no, text = cands[ci]
         spec = specs[si]
         core = strip_numbering(norm(text))
@@ -66,5 +66,5 @@ def find_sections(lines: tuple[str, ...], specs: tuple[SectionSpec, ...]) -> tup
     for k, (start, no) in enumerate(found):
         end = found[k + 1][0] if k + 1 < len(found) else len(lines)
         skip = 2 if _NUM_ONLY.match(norm(lines[start])) else 1
-        bodies[no] = "\n".join(lines[start + skip:end])
+        bodies[no] = "\n".join(lines[start + skip : end])
     return out, bodies

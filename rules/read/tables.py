@@ -86,9 +86,12 @@ def _values(row: Row, n: int, from_end: bool, total_last: bool) -> tuple[list[An
 
 
 def _label_note(spec: TableSpec, where: str, found: str, expected: Label) -> Note:
-    return Note("table.label", where,
-                f"{spec.name}“{expected.display}”行的标签“{found}”不完整或不规范，标准为“{expected.label}”",
-                {"found": found, "expected": expected.label})
+    return Note(
+        "table.label",
+        where,
+        f"{spec.name}“{expected.display}”行的标签“{found}”不完整或不规范，标准为“{expected.label}”",
+        {"found": found, "expected": expected.label},
+    )
 
 
 def read_matrix(rows: list[Row], spec: TableSpec, source: str) -> TableRead:
@@ -103,8 +106,13 @@ def read_matrix(rows: list[Row], spec: TableSpec, source: str) -> TableRead:
         result.score += min(score, 1.0)
         values, short = _values(row, len(spec.columns), True, total_last)
         if values is None:
-            result.notes.append(Note("source.unreadable", f"{spec.key}/{lab.key}",
-                                     f"{spec.name}“{lab.display}”行的数字连在一起，无法可靠拆分：{' '.join(map(str, row.values))}"))
+            result.notes.append(
+                Note(
+                    "source.unreadable",
+                    f"{spec.key}/{lab.key}",
+                    f"{spec.name}“{lab.display}”行的数字连在一起，无法可靠拆分：{' '.join(map(str, row.values))}",
+                )
+            )
             result.matched += 1
             continue
         first_data = candidates[ci] if first_data is None else first_data
@@ -113,8 +121,13 @@ def read_matrix(rows: list[Row], spec: TableSpec, source: str) -> TableRead:
         if score < 0.999:
             result.notes.append(_label_note(spec, f"{spec.key}/{lab.key}", row.label, lab))
         if short:
-            result.notes.append(Note("table.row_missing", f"{spec.key}/{lab.key}",
-                                     f"{spec.name}“{lab.display}”行缺少单元格（应有{len(spec.columns)}列）"))
+            result.notes.append(
+                Note(
+                    "table.row_missing",
+                    f"{spec.key}/{lab.key}",
+                    f"{spec.name}“{lab.display}”行缺少单元格（应有{len(spec.columns)}列）",
+                )
+            )
     if first_data is not None and source == "tables":
         _check_matrix_header(rows[:first_data], spec, result)
     return result
@@ -125,19 +138,25 @@ def _check_matrix_header(header_rows: list[Row], spec: TableSpec, result: TableR
     start = max((i for i, r in enumerate(header_rows) if any("自然人" in norm(x) for x in r.labels)), default=None)
     if start is None:
         return
-    texts = [x for r in header_rows[max(0, start - 2):] for x in r.labels]
+    texts = [x for r in header_rows[max(0, start - 2) :] for x in r.labels]
     blob = "".join(norm(t) for t in texts)
     for col in spec.columns:
         if _core(col.label) in blob:
             continue
         best = max(((similarity(_core(t), _core(col.label)), t) for t in texts), default=(0.0, ""))
         if best[0] >= 0.6:
-            result.notes.append(Note("table.label", f"{spec.key}/header:{col.key}",
-                                     f"{spec.name}列标题“{best[1]}”不完整或不规范，标准为“{col.label}”",
-                                     {"found": best[1], "expected": col.label}))
+            result.notes.append(
+                Note(
+                    "table.label",
+                    f"{spec.key}/header:{col.key}",
+                    f"{spec.name}列标题“{best[1]}”不完整或不规范，标准为“{col.label}”",
+                    {"found": best[1], "expected": col.label},
+                )
+            )
         else:
-            result.notes.append(Note("table.row_missing", f"{spec.key}/header:{col.key}",
-                                     f"{spec.name}缺少“{col.label}”列"))
+            result.notes.append(
+                Note("table.row_missing", f"{spec.key}/header:{col.key}", f"{spec.name}缺少“{col.label}”列")
+            )
 
 
 def read_blocks(rows: list[Row], spec: TableSpec, source: str) -> TableRead:
@@ -156,8 +175,13 @@ def read_blocks(rows: list[Row], spec: TableSpec, source: str) -> TableRead:
         result.matched += 1
         first_row_of_block.setdefault(block.key, candidates[ci])
         if values is None:
-            result.notes.append(Note("source.unreadable", f"{spec.key}/{lab.key}",
-                                     f"{spec.name}“{lab.label}”行的数字无法读取：{' '.join(map(str, row.values))}"))
+            result.notes.append(
+                Note(
+                    "source.unreadable",
+                    f"{spec.key}/{lab.key}",
+                    f"{spec.name}“{lab.label}”行的数字无法读取：{' '.join(map(str, row.values))}",
+                )
+            )
             continue
         result.data[lab.key] = {c.key: v for c, v in zip(block.columns, values, strict=True)}
         if score < 0.999:
@@ -172,12 +196,23 @@ def _check_block_headers(rows: list[Row], spec: TableSpec, first: dict[str, int]
         end = first.get(block.key)
         if end is None:
             continue
-        start = max((i for i in range(end) if _core(rows[i].labels[0] if rows[i].labels else "").startswith(
-            _core(block.header)[:5]) and norm(block.header) in norm("".join(rows[i].labels))), default=None)
+        start = max(
+            (
+                i
+                for i in range(end)
+                if _core(rows[i].labels[0] if rows[i].labels else "").startswith(_core(block.header)[:5])
+                and norm(block.header) in norm("".join(rows[i].labels))
+            ),
+            default=None,
+        )
         if start is None:
             continue
-        texts = [t for r in rows[start:end] for t in r.labels
-                 if norm(t) not in (norm(block.header), "信息内容") and "第二十条" not in norm(t)]
+        texts = [
+            t
+            for r in rows[start:end]
+            for t in r.labels
+            if norm(t) not in (norm(block.header), "信息内容") and "第二十条" not in norm(t)
+        ]
         texts = [t for i, t in enumerate(texts) if i == 0 or t != texts[i - 1] or len(block.columns) > 1]
         if not texts:
             continue
@@ -186,14 +221,24 @@ def _check_block_headers(rows: list[Row], spec: TableSpec, first: dict[str, int]
         for ti, ki, score in pairs:
             if score < 0.999:
                 col = block.columns[ki]
-                result.notes.append(Note("table.label", f"table2/{block.key}:{col.key}",
-                                         f"{spec.name}“{block.header}”的列标题“{texts[ti]}”不完整或不规范，标准为“{col.label}”",
-                                         {"found": texts[ti], "expected": col.label}))
+                result.notes.append(
+                    Note(
+                        "table.label",
+                        f"table2/{block.key}:{col.key}",
+                        f"{spec.name}“{block.header}”的列标题“{texts[ti]}”不完整或不规范，标准为“{col.label}”",
+                        {"found": texts[ti], "expected": col.label},
+                    )
+                )
         for ki, col in enumerate(block.columns):
             if ki not in seen:
-                result.notes.append(Note("table.label", f"table2/{block.key}:{col.key}",
-                                         f"{spec.name}“{block.header}”缺少列标题“{col.label}”",
-                                         {"found": None, "expected": col.label}))
+                result.notes.append(
+                    Note(
+                        "table.label",
+                        f"table2/{block.key}:{col.key}",
+                        f"{spec.name}“{block.header}”缺少列标题“{col.label}”",
+                        {"found": None, "expected": col.label},
+                    )
+                )
 
 
 def _is_header_text(text: str, words: list[str]) -> bool:
@@ -208,11 +253,25 @@ def read_single_row(rows: list[Row], spec: TableSpec, source: str, after: int = 
     result = TableRead(spec.key, expected=len(keys), source=source)
     words = sorted((norm(w) for w in spec.header_words), key=len, reverse=True)
     anchors = [norm(a) for a in spec.anchors]
-    start = next((i for i in range(after, len(rows)) for lab in rows[i].labels
-                  if anchors[0] in norm(lab) and _is_header_text(lab, words)), None)
+    start = next(
+        (
+            i
+            for i in range(after, len(rows))
+            for lab in rows[i].labels
+            if anchors[0] in norm(lab) and _is_header_text(lab, words)
+        ),
+        None,
+    )
     if start is None:
-        start = next((i for i in range(after, len(rows)) if any(anchors[0] in norm(lab) for lab in rows[i].labels)
-                      and any(anchors[-1] in norm(x) for r in rows[i:i + 4] for x in r.labels)), None)
+        start = next(
+            (
+                i
+                for i in range(after, len(rows))
+                if any(anchors[0] in norm(lab) for lab in rows[i].labels)
+                and any(anchors[-1] in norm(x) for r in rows[i : i + 4] for x in r.labels)
+            ),
+            None,
+        )
     if start is None:
         return result
     n = len(keys)

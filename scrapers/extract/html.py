@@ -22,18 +22,63 @@ from scrapers.document import Cell, Document, Table
 from scrapers.extract.grid import expand
 
 _BLOCK = {
-    "p", "div", "br", "li", "ul", "ol", "tr", "td", "th", "table", "h1", "h2", "h3", "h4", "h5", "h6",
-    "section", "article", "header", "footer", "blockquote", "pre", "dd", "dt", "dl", "hr", "center", "form",
-    "tbody", "thead", "tfoot", "caption", "title",
+    "p",
+    "div",
+    "br",
+    "li",
+    "ul",
+    "ol",
+    "tr",
+    "td",
+    "th",
+    "table",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "section",
+    "article",
+    "header",
+    "footer",
+    "blockquote",
+    "pre",
+    "dd",
+    "dt",
+    "dl",
+    "hr",
+    "center",
+    "form",
+    "tbody",
+    "thead",
+    "tfoot",
+    "caption",
+    "title",
 }
 _SKIP = {"script", "style", "noscript", "template", "iframe", "object", "svg", "head"}
 # where article bodies live on the common CMSs (Hanweb #zoom, TRS .TRS_Editor, …), most specific first
-_CONTENT = ("#zoom", ".TRS_Editor", ".TRS_UEDITOR", "#UCAP-CONTENT", ".article-content", "#Zoom", ".content",
-            "#content", "article", ".article", ".main-txt")
+_CONTENT = (
+    "#zoom",
+    ".TRS_Editor",
+    ".TRS_UEDITOR",
+    "#UCAP-CONTENT",
+    ".article-content",
+    "#Zoom",
+    ".content",
+    "#content",
+    "article",
+    ".article",
+    ".main-txt",
+)
 _WS = re.compile(r"[\s\xa0\u3000]+")
 _ATTACHMENT = re.compile(r"\.(pdf|docx?|xlsx?|wps|ofd|et)(\?|$)", re.I)
-_CHALLENGE = (re.compile(r"\$_ts\s*=\s*window\["), re.compile(r"wzwschallenge"), re.compile(r"__jsluid"),
-              re.compile(r"访问异常页面"))
+_CHALLENGE = (
+    re.compile(r"\$_ts\s*=\s*window\["),
+    re.compile(r"wzwschallenge"),
+    re.compile(r"__jsluid"),
+    re.compile(r"访问异常页面"),
+)
 _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 
@@ -164,5 +209,6 @@ def read(data: bytes, source: str, content_type: str | None = None) -> Document:
         problems.append("网站返回了反爬虫验证页面（瑞数/加速乐等），未取得报告正文")
     elif visible < 150 and scripts >= 1:
         problems.append("页面是脚本外壳（内容由脚本或接口加载），未能取得报告正文")
-    return Document(source=source, kind="html", lines=tuple(lines), tables=tuple(tables), meta=meta,
-                    problems=tuple(problems))
+    return Document(
+        source=source, kind="html", lines=tuple(lines), tables=tuple(tables), meta=meta, problems=tuple(problems)
+    )

@@ -20,14 +20,19 @@ TIMEOUT_S = 30
 def read_doc(data: bytes, source: str, content_type: str | None = None) -> Document:
     exe = shutil.which("antiword")
     if not exe:
-        return unreadable(source, "doc", "旧版 Word（.doc）需要 antiword 才能读取，本机未安装（apt-get install antiword）"
-                          " / .doc needs antiword, which is not installed")
+        return unreadable(
+            source,
+            "doc",
+            "旧版 Word（.doc）需要 antiword 才能读取，本机未安装（apt-get install antiword）"
+            " / .doc needs antiword, which is not installed",
+        )
     with tempfile.NamedTemporaryFile(suffix=".doc", delete=False) as f:
         f.write(data)
         path = f.name
     try:
-        proc = subprocess.run([exe, "-w", "0", "-m", "UTF-8.txt", path], capture_output=True, timeout=TIMEOUT_S,
-                              check=False)
+        proc = subprocess.run(
+            [exe, "-w", "0", "-m", "UTF-8.txt", path], capture_output=True, timeout=TIMEOUT_S, check=False
+        )
     except subprocess.TimeoutExpired:
         return unreadable(source, "doc", "读取 .doc 超时 / antiword timed out")
     finally:

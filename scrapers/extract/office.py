@@ -75,8 +75,9 @@ def read_docx(data: bytes, source: str, content_type: str | None = None) -> Docu
             lines.extend(" ".join(c for c in r if c) for r in rows if any(r))
     props = d.core_properties
     meta = {"docx_title": props.title or "", "docx_created": props.created.isoformat() if props.created else ""}
-    return Document(source=source, kind="docx", lines=tuple(lines), tables=tuple(tables),
-                    meta={k: v for k, v in meta.items() if v})
+    return Document(
+        source=source, kind="docx", lines=tuple(lines), tables=tuple(tables), meta={k: v for k, v in meta.items() if v}
+    )
 
 
 def rows_to_document(source: str, kind: str, sheets: list[list[list[Cell]]]) -> Document:

@@ -7,8 +7,8 @@ it is the only source when a table has no ruling lines, and it carries the headi
 from __future__ import annotations
 
 import io
-import re
 import logging
+import re
 
 from scrapers.document import Document, Table, unreadable
 from scrapers.extract.text import clean_lines
@@ -45,10 +45,17 @@ def join_page_splits(tables: list[Table]) -> list[Table]:
     for t in tables:
         prev = out[-1] if out else None
         first = t.rows[0] if t.rows else ()
-        if (prev is not None and prev.page is not None and t.page == prev.page + 1 and prev.rows
-                and len(first) >= 4 and not any(_numeric(c) for c in first) and any(first)
-                and not any(c and _HEADING.match(c) for c in first)
-                and any(_numeric(c) for c in prev.rows[-1])):
+        if (
+            prev is not None
+            and prev.page is not None
+            and t.page == prev.page + 1
+            and prev.rows
+            and len(first) >= 4
+            and not any(_numeric(c) for c in first)
+            and any(first)
+            and not any(c and _HEADING.match(c) for c in first)
+            and any(_numeric(c) for c in prev.rows[-1])
+        ):
             last = list(prev.rows[-1])
             for i, c in enumerate(first[: len(last)]):
                 if c and last[i] and not _numeric(last[i]):
@@ -93,5 +100,6 @@ def read(data: bytes, source: str, content_type: str | None = None) -> Document:
     if chars < 40:
         why = "PDF 没有文字层（可能是扫描件或图片），无法读取内容" if images else "PDF 中没有可读取的文字"
         return unreadable(source, "pdf", why + " / the PDF has no text layer (scan?)")
-    return Document(source=source, kind="pdf", lines=tuple(lines), tables=tuple(tables), meta=meta,
-                    problems=tuple(problems))
+    return Document(
+        source=source, kind="pdf", lines=tuple(lines), tables=tuple(tables), meta=meta, problems=tuple(problems)
+    )

@@ -116,5 +116,7 @@ def read(data: bytes, source: str, content_type: str | None = None) -> Document:
     text, _enc = decode(data, content_type)
     bad = text.count("\ufffd") + sum(1 for ch in text if ord(ch) < 32 and ch not in "\r\n\t\f")
     if bad > max(8, len(text) // 20):
-        return unreadable(source, "text", "不是可读取的文本文件（乱码或二进制数据）/ not readable text (binary or garbled)")
+        return unreadable(
+            source, "text", "不是可读取的文本文件（乱码或二进制数据）/ not readable text (binary or garbled)"
+        )
     return from_text(text, source)

@@ -61,6 +61,7 @@ def case(name: str, expect: Expect, **extra: object) -> Callable[[Callable[[Path
     def deco(fn: Callable[[Path], None]) -> Callable[[Path], None]:
         CASES.append((name, fn, {"findings": [list(x) for x in expect], **extra}))
         return fn
+
     return deco
 
 
@@ -112,8 +113,11 @@ def _(p: Path) -> None:
 
 
 # ------------------------------------------------------------------------------------------ defects
-@case("defect-blank.html", [("error", "table.blank", "applications/3.2"), ("error", "table.blank", "applications/4")],
-      **meta(town()))
+@case(
+    "defect-blank.html",
+    [("error", "table.blank", "applications/3.2"), ("error", "table.blank", "applications/4")],
+    **meta(town()),
+)
 def _(p: Path) -> None:
     m = town()
     m.applications["3.2"]["legal"] = None
@@ -121,8 +125,11 @@ def _(p: Path) -> None:
     p.write_bytes(to_html(m))
 
 
-@case("defect-sum-pipe.txt", [("error", "table.sum", "applications/R2:3.1"),
-                              ("error", "table.sum", "applications/R3:natural")], **meta(bureau()))
+@case(
+    "defect-sum-pipe.txt",
+    [("error", "table.sum", "applications/R2:3.1"), ("error", "table.sum", "applications/R3:natural")],
+    **meta(bureau()),
+)
 def _(p: Path) -> None:
     m = bureau()
     m.applications["3.1"]["natural"] += 1  # type: ignore[operator]
@@ -164,8 +171,11 @@ def _(p: Path) -> None:
     to_docx(m, str(p))
 
 
-@case("defect-heading-variant.html", [("advisory", "section.heading", "section/4"),
-                                      ("advisory", "section.heading", "section/5")], **meta(bureau()))
+@case(
+    "defect-heading-variant.html",
+    [("advisory", "section.heading", "section/4"), ("advisory", "section.heading", "section/5")],
+    **meta(bureau()),
+)
 def _(p: Path) -> None:
     m = bureau()
     m.headings[3] = "四、因政府信息公开工作被申请行政复议、提起行政诉讼情况"
@@ -173,15 +183,27 @@ def _(p: Path) -> None:
     p.write_bytes(to_html(m))
 
 
-@case("defect-outdated-2022-in-f2019.html", [("error", "format.outdated", "document")],
-      year=2022, format="F2019", body="示例区商务局", body_type="department")
+@case(
+    "defect-outdated-2022-in-f2019.html",
+    [("error", "format.outdated", "document")],
+    year=2022,
+    format="F2019",
+    body="示例区商务局",
+    body_type="department",
+)
 def _(p: Path) -> None:
     m = consistent("示例区商务局", 2022, "F2019", date(2023, 1, 10), seed=12)
     p.write_bytes(to_html(m))
 
 
-@case("defect-mixed.html", [("warning", "format.mixed", "document")],
-      year=2021, format="mixed", body="示例区王集镇人民政府", body_type="township")
+@case(
+    "defect-mixed.html",
+    [("warning", "format.mixed", "document")],
+    year=2021,
+    format="mixed",
+    body="示例区王集镇人民政府",
+    body_type="township",
+)
 def _(p: Path) -> None:
     m = town()
     old = consistent("示例区王集镇人民政府", 2021, "F2019", date(2022, 1, 20), seed=11)
@@ -205,20 +227,31 @@ def _(p: Path) -> None:
     p.write_bytes(to_html(m, tables=tables))
 
 
-@case("defect-script-shell.html", [("error", "source.unreadable", "document")], year=2021, body_type="township",
-      body="示例区王集镇人民政府", format="unknown")
+@case(
+    "defect-script-shell.html",
+    [("error", "source.unreadable", "document")],
+    year=2021,
+    body_type="township",
+    body="示例区王集镇人民政府",
+    format="unknown",
+)
 def _(p: Path) -> None:
-    p.write_bytes("""<!DOCTYPE html><html><head><meta charset="utf-8">
+    p.write_bytes(
+        """<!DOCTYPE html><html><head><meta charset="utf-8">
 <meta name="ArticleTitle" content="示例区王集镇人民政府2021年政府信息公开工作年度报告">
 <meta name="PubDate" content="2022-01-20 10:00"><title>示例区王集镇人民政府2021年政府信息公开工作年度报告</title>
 <script src="/static/js/app.8f3a.js"></script></head>
-<body><div id="app"></div><script>window.__INITIAL__={api:"/api/article/detail?id=123"};</script></body></html>""".encode())
+<body><div id="app"></div>
+<script>window.__INITIAL__={api:"/api/article/detail?id=123"};</script></body></html>""".encode()
+    )
 
 
 @case("defect-wrong-year.txt", [("warning", "content.wrong_year", "document")], **meta(street()))
 def _(p: Path) -> None:
     m = street()
-    m.prose[1].insert(0, "本报告由示例区城东街道办事处编制。本报告中所列数据统计期限自2022年1月1日起至2022年12月31日止。")
+    m.prose[1].insert(
+        0, "本报告由示例区城东街道办事处编制。本报告中所列数据统计期限自2022年1月1日起至2022年12月31日止。"
+    )
     p.write_bytes(to_pipe_text(m))
 
 
@@ -239,13 +272,17 @@ def _(p: Path) -> None:
 @case("defect-prose-mismatch.html", [("advisory", "content.prose_mismatch", "applications/1:total")], **meta(town()))
 def _(p: Path) -> None:
     m = town()
-    m.prose[1][2] = re.sub(r"受理政府信息公开申请(\d+)件", lambda g: f"受理政府信息公开申请{int(g.group(1)) + 7}件",
-                           m.prose[1][2])
+    m.prose[1][2] = re.sub(
+        r"受理政府信息公开申请(\d+)件", lambda g: f"受理政府信息公开申请{int(g.group(1)) + 7}件", m.prose[1][2]
+    )
     p.write_bytes(to_html(m))
 
 
-@case("defect-label-and-row.html", [("warning", "table.label", "applications/3.3.2"),
-                                    ("error", "table.row_missing", "applications/3.5.3")], **meta(town()))
+@case(
+    "defect-label-and-row.html",
+    [("warning", "table.label", "applications/3.3.2"), ("error", "table.row_missing", "applications/3.5.3")],
+    **meta(town()),
+)
 def _(p: Path) -> None:
     m = town()
     m.row_labels["3.3.2"] = "2.其他法律行政止公开"
@@ -273,25 +310,36 @@ def _(p: Path) -> None:
 @case("pair-2023-clean.html", [], previous="pair-2022-previous.html", **meta(street()))
 def _(p: Path) -> None:
     _prev, cur = _pair()
-    cur.prose[1] = ["今年以来，街道围绕群众关心关注的事项，深化基层政务公开标准化规范化建设，公开质效稳步提升。",
-                    f"全年共受理政府信息公开申请{cur.applications['1']['total']}件，答复{cur.applications['3.7']['total']}件。"]
-    cur.prose[5] = ["主要问题是基层公开专栏更新不够及时、解读材料偏少。明年将建立专栏月度巡检机制，并组织专题业务培训。"]
+    cur.prose[1] = [
+        "今年以来，街道围绕群众关心关注的事项，深化基层政务公开标准化规范化建设，公开质效稳步提升。",
+        f"全年共受理政府信息公开申请{cur.applications['1']['total']}件，答复{cur.applications['3.7']['total']}件。",
+    ]
+    cur.prose[5] = [
+        "主要问题是基层公开专栏更新不够及时、解读材料偏少。明年将建立专栏月度巡检机制，并组织专题业务培训。"
+    ]
     p.write_bytes(to_html(cur))
 
 
-@case("pair-2023-copied.html", [("warning", "crossyear.carryover", "applications/R5:natural"),
-                                ("warning", "crossyear.carryover", "applications/R5:total"),
-                                ("warning", "content.duplicate", "section/1"),
-                                ("warning", "content.duplicate", "section/5")],
-      previous="pair-2022-previous.html", **meta(street()))
+@case(
+    "pair-2023-copied.html",
+    [
+        ("warning", "crossyear.carryover", "applications/R5:natural"),
+        ("warning", "crossyear.carryover", "applications/R5:total"),
+        ("warning", "content.duplicate", "section/1"),
+        ("warning", "content.duplicate", "section/5"),
+    ],
+    previous="pair-2022-previous.html",
+    **meta(street()),
+)
 def _(p: Path) -> None:
-    prev, cur = _pair()
+    _prev, cur = _pair()
     cur.applications["2"]["natural"] += 1  # type: ignore[operator]
     cur.applications["2"]["total"] += 1  # type: ignore[operator]
     cur.applications["1"]["natural"] -= 1  # type: ignore[operator]
     cur.applications["1"]["total"] -= 1  # type: ignore[operator]
-    cur.prose[1][2] = re.sub(r"受理政府信息公开申请\d+件", f"受理政府信息公开申请{cur.applications['1']['total']}件",
-                             cur.prose[1][2])
+    cur.prose[1][2] = re.sub(
+        r"受理政府信息公开申请\d+件", f"受理政府信息公开申请{cur.applications['1']['total']}件", cur.prose[1][2]
+    )
     p.write_bytes(to_html(cur))
 
 
@@ -301,8 +349,12 @@ def _soffice(src: Path, fmt: str, out: Path) -> None:
     if not exe:
         raise SystemExit("soffice (LibreOffice) is needed to build the PDF/.doc fixtures")
     with tempfile.TemporaryDirectory() as tmp:
-        subprocess.run([exe, "--headless", "--convert-to", fmt, "--outdir", tmp, str(src)], check=True,
-                       capture_output=True, timeout=180)
+        subprocess.run(
+            [exe, "--headless", "--convert-to", fmt, "--outdir", tmp, str(src)],
+            check=True,
+            capture_output=True,
+            timeout=180,
+        )
         produced = next(Path(tmp).glob("*"))
         shutil.move(str(produced), out)
 
@@ -315,9 +367,15 @@ def _(p: Path) -> None:
         _soffice(src, "pdf", p)
 
 
-@case("defect-sum-late.pdf", [("error", "table.sum", "applications/R1:commercial"),
-                              ("error", "table.sum", "applications/R2:4"),
-                              ("error", "deadline.late", "document")], **meta(street()))
+@case(
+    "defect-sum-late.pdf",
+    [
+        ("error", "table.sum", "applications/R1:commercial"),
+        ("error", "table.sum", "applications/R2:4"),
+        ("error", "deadline.late", "document"),
+    ],
+    **meta(street()),
+)
 def _(p: Path) -> None:
     m = street()
     m.applications["4"]["commercial"] += 3  # type: ignore[operator]
@@ -330,8 +388,16 @@ def _(p: Path) -> None:
 
 # antiword loses Word tables with vertical merges: tables 三/四 and the heading glued to 四 are not in its
 # text, and nianbao says so (table.missing) instead of reading zeros. A known limit of the .doc route.
-@case("legacy-f2019.doc", [("error", "section.missing", "section/4"), ("error", "table.missing", "applications"),
-                           ("error", "table.missing", "litigation")], needs="antiword", **meta(bureau()))
+@case(
+    "legacy-f2019.doc",
+    [
+        ("error", "section.missing", "section/4"),
+        ("error", "table.missing", "applications"),
+        ("error", "table.missing", "litigation"),
+    ],
+    needs="antiword",
+    **meta(bureau()),
+)
 def _(p: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "r.docx"
@@ -341,36 +407,100 @@ def _(p: Path) -> None:
 
 # ------------------------------------------------------------------------------------------ real reports
 REAL = {
-    "real-seed-2020.txt": (SHARED / "seeds" / "000_f4dd133f55a6f46e.txt", {
-        "findings": [["error", "table.blank", "applications/4"],
-                     ["warning", "table.label", "table2/(一):made"], ["warning", "table.label", "table2/(一):published"],
-                     ["advisory", "section.heading", "section/4"], ["advisory", "section.heading", "section/5"]],
-        "year": 2020, "format": "F2019", "body": "宿城区王官集镇人民政府", "body_type": "township"}),
-    "real-hongze-2023.pdf": (SHARED / "corpus" / "hongze-qzf-2023.pdf", {
-        "findings": [["error", "table.sum", "litigation/R4:review"], ["error", "table.sum", "litigation/R4:suit_after_review"],
-                     ["warning", "format.mixed", "applications/3.6"], ["warning", "table.label", "applications/3.3.2"],
-                     ["advisory", "deadline.unknown", "document"]],
-        "year": 2023, "format": "F2021", "body": "洪泽区人民政府", "body_type": "government"}),
-    "real-hongze-2024.pdf": (SHARED / "corpus" / "hongze-qzf-2024.pdf", {
-        "findings": [["warning", "format.mixed", "applications/3.6"], ["warning", "table.label", "applications/3.3.2"],
-                     ["advisory", "deadline.unknown", "document"],
-                     ["advisory", "content.prose_mismatch", "applications/1:total"]],
-        "previous": "real-hongze-2023.pdf",
-        "year": 2024, "format": "F2021", "body": "淮安市洪泽区人民政府", "body_type": "government"}),
-    "real-template-F2021.docx": (SHARED / "corpus" / "template-F2021.docx", {
-        # the blank official template: every data row blank, prose placeholders only, no year or body
-        "findings": [["error", "table.blank", f"active/{k}"] for k in
-                     ("rules", "normative", "licensing", "penalty", "enforcement", "fees")]
-        + [["error", "table.blank", f"applications/{k}"] for k in
-           ("1", "2", "3.1", "3.2", *(f"3.3.{i}" for i in range(1, 9)), "3.4.1", "3.4.2", "3.4.3",
-            *(f"3.5.{i}" for i in range(1, 6)), "3.6.1", "3.6.2", "3.6.3", "3.7", "4")]
-        + [["error", "table.blank", "litigation"]]
-        + [["warning", "content.empty_section", f"section/{n}"] for n in (1, 5, 6)]
-        + [["advisory", "deadline.unknown", "document"], ["advisory", "content.fee_statement", "section/6"]],
-        "year": None, "format": "F2021", "body": None, "body_type": None}),
-    "real-huaian-2024.pdf": (SHARED / "corpus" / "huaian-szf-2024.pdf", {
-        "findings": [["advisory", "deadline.unknown", "document"]],
-        "year": 2024, "format": "F2021", "body": "淮安市人民政府", "body_type": "government"}),
+    "real-seed-2020.txt": (
+        SHARED / "seeds" / "000_f4dd133f55a6f46e.txt",
+        {
+            "findings": [
+                ["error", "table.blank", "applications/4"],
+                ["warning", "table.label", "table2/(一):made"],
+                ["warning", "table.label", "table2/(一):published"],
+                ["advisory", "section.heading", "section/4"],
+                ["advisory", "section.heading", "section/5"],
+            ],
+            "year": 2020,
+            "format": "F2019",
+            "body": "宿城区王官集镇人民政府",
+            "body_type": "township",
+        },
+    ),
+    "real-hongze-2023.pdf": (
+        SHARED / "corpus" / "hongze-qzf-2023.pdf",
+        {
+            "findings": [
+                ["error", "table.sum", "litigation/R4:review"],
+                ["error", "table.sum", "litigation/R4:suit_after_review"],
+                ["warning", "format.mixed", "applications/3.6"],
+                ["warning", "table.label", "applications/3.3.2"],
+                ["advisory", "deadline.unknown", "document"],
+            ],
+            "year": 2023,
+            "format": "F2021",
+            "body": "洪泽区人民政府",
+            "body_type": "government",
+        },
+    ),
+    "real-hongze-2024.pdf": (
+        SHARED / "corpus" / "hongze-qzf-2024.pdf",
+        {
+            "findings": [
+                ["warning", "format.mixed", "applications/3.6"],
+                ["warning", "table.label", "applications/3.3.2"],
+                ["advisory", "deadline.unknown", "document"],
+                ["advisory", "content.prose_mismatch", "applications/1:total"],
+            ],
+            "previous": "real-hongze-2023.pdf",
+            "year": 2024,
+            "format": "F2021",
+            "body": "淮安市洪泽区人民政府",
+            "body_type": "government",
+        },
+    ),
+    "real-template-F2021.docx": (
+        SHARED / "corpus" / "template-F2021.docx",
+        {
+            # the blank official template: every data row blank, prose placeholders only, no year or body
+            "findings": [
+                ["error", "table.blank", f"active/{k}"]
+                for k in ("rules", "normative", "licensing", "penalty", "enforcement", "fees")
+            ]
+            + [
+                ["error", "table.blank", f"applications/{k}"]
+                for k in (
+                    "1",
+                    "2",
+                    "3.1",
+                    "3.2",
+                    *(f"3.3.{i}" for i in range(1, 9)),
+                    "3.4.1",
+                    "3.4.2",
+                    "3.4.3",
+                    *(f"3.5.{i}" for i in range(1, 6)),
+                    "3.6.1",
+                    "3.6.2",
+                    "3.6.3",
+                    "3.7",
+                    "4",
+                )
+            ]
+            + [["error", "table.blank", "litigation"]]
+            + [["warning", "content.empty_section", f"section/{n}"] for n in (1, 5, 6)]
+            + [["advisory", "deadline.unknown", "document"], ["advisory", "content.fee_statement", "section/6"]],
+            "year": None,
+            "format": "F2021",
+            "body": None,
+            "body_type": None,
+        },
+    ),
+    "real-huaian-2024.pdf": (
+        SHARED / "corpus" / "huaian-szf-2024.pdf",
+        {
+            "findings": [["advisory", "deadline.unknown", "document"]],
+            "year": 2024,
+            "format": "F2021",
+            "body": "淮安市人民政府",
+            "body_type": "government",
+        },
+    ),
 }
 
 

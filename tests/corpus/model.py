@@ -17,24 +17,78 @@ import opencc
 COLS = ["natural", "commercial", "research", "nonprofit", "legal", "other", "total"]
 COL_LABELS = ["自然人", "商业企业", "科研机构", "社会公益组织", "法律服务机构", "其他", "总计"]
 RESULT_ROWS = {
-    "F2019": ["3.1", "3.2", "3.3.1", "3.3.2", "3.3.3", "3.3.4", "3.3.5", "3.3.6", "3.3.7", "3.3.8", "3.4.1", "3.4.2",
-              "3.4.3", "3.5.1", "3.5.2", "3.5.3", "3.5.4", "3.5.5", "3.6"],
-    "F2021": ["3.1", "3.2", "3.3.1", "3.3.2", "3.3.3", "3.3.4", "3.3.5", "3.3.6", "3.3.7", "3.3.8", "3.4.1", "3.4.2",
-              "3.4.3", "3.5.1", "3.5.2", "3.5.3", "3.5.4", "3.5.5", "3.6.1", "3.6.2", "3.6.3"],
+    "F2019": [
+        "3.1",
+        "3.2",
+        "3.3.1",
+        "3.3.2",
+        "3.3.3",
+        "3.3.4",
+        "3.3.5",
+        "3.3.6",
+        "3.3.7",
+        "3.3.8",
+        "3.4.1",
+        "3.4.2",
+        "3.4.3",
+        "3.5.1",
+        "3.5.2",
+        "3.5.3",
+        "3.5.4",
+        "3.5.5",
+        "3.6",
+    ],
+    "F2021": [
+        "3.1",
+        "3.2",
+        "3.3.1",
+        "3.3.2",
+        "3.3.3",
+        "3.3.4",
+        "3.3.5",
+        "3.3.6",
+        "3.3.7",
+        "3.3.8",
+        "3.4.1",
+        "3.4.2",
+        "3.4.3",
+        "3.5.1",
+        "3.5.2",
+        "3.5.3",
+        "3.5.4",
+        "3.5.5",
+        "3.6.1",
+        "3.6.2",
+        "3.6.3",
+    ],
 }
 ROW_LABELS = {
-    "1": "一、本年新收政府信息公开申请数量", "2": "二、上年结转政府信息公开申请数量",
-    "3.1": "（一）予以公开", "3.2": "（二）部分公开（区分处理的，只计这一情形，不计其他情形）",
-    "3.3.1": "1.属于国家秘密", "3.3.2": "2.其他法律行政法规禁止公开", "3.3.3": "3.危及“三安全一稳定”",
-    "3.3.4": "4.保护第三方合法权益", "3.3.5": "5.属于三类内部事务信息", "3.3.6": "6.属于四类过程性信息",
-    "3.3.7": "7.属于行政执法案卷", "3.3.8": "8.属于行政查询事项",
-    "3.4.1": "1.本机关不掌握相关政府信息", "3.4.2": "2.没有现成信息需要另行制作", "3.4.3": "3.补正后申请内容仍不明确",
-    "3.5.1": "1.信访举报投诉类申请", "3.5.2": "2.重复申请", "3.5.3": "3.要求提供公开出版物",
-    "3.5.4": "4.无正当理由大量反复申请", "3.5.5": "5.要求行政机关确认或重新出具已获取信息",
+    "1": "一、本年新收政府信息公开申请数量",
+    "2": "二、上年结转政府信息公开申请数量",
+    "3.1": "（一）予以公开",
+    "3.2": "（二）部分公开（区分处理的，只计这一情形，不计其他情形）",
+    "3.3.1": "1.属于国家秘密",
+    "3.3.2": "2.其他法律行政法规禁止公开",
+    "3.3.3": "3.危及“三安全一稳定”",
+    "3.3.4": "4.保护第三方合法权益",
+    "3.3.5": "5.属于三类内部事务信息",
+    "3.3.6": "6.属于四类过程性信息",
+    "3.3.7": "7.属于行政执法案卷",
+    "3.3.8": "8.属于行政查询事项",
+    "3.4.1": "1.本机关不掌握相关政府信息",
+    "3.4.2": "2.没有现成信息需要另行制作",
+    "3.4.3": "3.补正后申请内容仍不明确",
+    "3.5.1": "1.信访举报投诉类申请",
+    "3.5.2": "2.重复申请",
+    "3.5.3": "3.要求提供公开出版物",
+    "3.5.4": "4.无正当理由大量反复申请",
+    "3.5.5": "5.要求行政机关确认或重新出具已获取信息",
     "3.6": "（六）其他处理",
     "3.6.1": "1.申请人无正当理由逾期不补正、行政机关不再处理其政府信息公开申请",
     "3.6.2": "2.申请人逾期未按收费通知要求缴纳费用、行政机关不再处理其政府信息公开申请",
-    "3.6.3": "3.其他", "3.7": "（七）总计", "4": "四、结转下年度继续办理",
+    "3.6.3": "3.其他",
+    "3.7": "（七）总计",
+    "4": "四、结转下年度继续办理",
 }
 GROUP_LABELS = {"3.3": "（三）不予公开", "3.4": "（四）无法提供", "3.5": "（五）不予处理", "3.6": "（六）其他处理"}
 LIT_GROUPS = ["review", "suit_direct", "suit_after_review"]
@@ -43,25 +97,52 @@ LIT_LABELS = ["结果维持", "结果纠正", "其他结果", "尚未审结", "�
 
 ACTIVE = {
     "F2019": [
-        ("第二十条第（一）项", ["本年新制作数量", "本年新公开数量", "对外公开总数量"],
-         [("rules", "规章"), ("normative", "规范性文件")], ["made", "published", "total"]),
-        ("第二十条第（五）项", ["上一年项目数量", "本年增/减", "处理决定数量"],
-         [("licensing", "行政许可"), ("other_services", "其他对外管理服务事项")], ["previous", "change", "decisions"]),
-        ("第二十条第（六）项", ["上一年项目数量", "本年增/减", "处理决定数量"],
-         [("penalty", "行政处罚"), ("enforcement", "行政强制")], ["previous", "change", "decisions"]),
+        (
+            "第二十条第（一）项",
+            ["本年新制作数量", "本年新公开数量", "对外公开总数量"],
+            [("rules", "规章"), ("normative", "规范性文件")],
+            ["made", "published", "total"],
+        ),
+        (
+            "第二十条第（五）项",
+            ["上一年项目数量", "本年增/减", "处理决定数量"],
+            [("licensing", "行政许可"), ("other_services", "其他对外管理服务事项")],
+            ["previous", "change", "decisions"],
+        ),
+        (
+            "第二十条第（六）项",
+            ["上一年项目数量", "本年增/减", "处理决定数量"],
+            [("penalty", "行政处罚"), ("enforcement", "行政强制")],
+            ["previous", "change", "decisions"],
+        ),
         ("第二十条第（八）项", ["上一年项目数量", "本年增/减"], [("fees", "行政事业性收费")], ["previous", "change"]),
         ("第二十条第（九）项", ["采购项目数量", "采购总金额"], [("procurement", "政府集中采购")], ["count", "amount"]),
     ],
     "F2021": [
-        ("第二十条第（一）项", ["本年制发件数", "本年废止件数", "现行有效件数"],
-         [("rules", "规章"), ("normative", "行政规范性文件")], ["issued", "repealed", "in_force"]),
+        (
+            "第二十条第（一）项",
+            ["本年制发件数", "本年废止件数", "现行有效件数"],
+            [("rules", "规章"), ("normative", "行政规范性文件")],
+            ["issued", "repealed", "in_force"],
+        ),
         ("第二十条第（五）项", ["本年处理决定数量"], [("licensing", "行政许可")], ["decisions"]),
-        ("第二十条第（六）项", ["本年处理决定数量"], [("penalty", "行政处罚"), ("enforcement", "行政强制")], ["decisions"]),
+        (
+            "第二十条第（六）项",
+            ["本年处理决定数量"],
+            [("penalty", "行政处罚"), ("enforcement", "行政强制")],
+            ["decisions"],
+        ),
         ("第二十条第（八）项", ["本年收费金额（单位：万元）"], [("fees", "行政事业性收费")], ["amount"]),
     ],
 }
-HEADINGS = ["一、总体情况", "二、主动公开政府信息情况", "三、收到和处理政府信息公开申请情况",
-            "四、政府信息公开行政复议、行政诉讼情况", "五、存在的主要问题及改进情况", "六、其他需要报告的事项"]
+HEADINGS = [
+    "一、总体情况",
+    "二、主动公开政府信息情况",
+    "三、收到和处理政府信息公开申请情况",
+    "四、政府信息公开行政复议、行政诉讼情况",
+    "五、存在的主要问题及改进情况",
+    "六、其他需要报告的事项",
+]
 NOTE = "（本列数据的勾稽关系为：第一项加第二项之和，等于第三项加第四项之和）"
 
 Cell = int | float | str | None
@@ -86,16 +167,21 @@ class Model:
         return copy.deepcopy(self)
 
 
-def consistent(body: str, year: int, fmt: str, published: date | None, seed: int = 1,
-               carried: dict[str, int] | None = None) -> Model:
+def consistent(
+    body: str, year: int, fmt: str, published: date | None, seed: int = 1, carried: dict[str, int] | None = None
+) -> Model:
     """A report whose tables satisfy R1–R4 (and whose prose quotes the right totals)."""
     rnd = random.Random(seed)
     m = Model(body, year, fmt, published, seed)
     apps: dict[str, dict[str, Cell]] = {}
     applicant = COLS[:-1]
     for r in RESULT_ROWS[fmt]:
-        apps[r] = {c: (rnd.choice([0, 0, 0, 1, 2, 3, 5, 12]) if c in ("natural", "commercial") else
-                       rnd.choice([0, 0, 0, 0, 1])) for c in applicant}
+        apps[r] = {
+            c: (
+                rnd.choice([0, 0, 0, 1, 2, 3, 5, 12]) if c in ("natural", "commercial") else rnd.choice([0, 0, 0, 0, 1])
+            )
+            for c in applicant
+        }
     apps["3.7"] = {c: sum(apps[r][c] for r in RESULT_ROWS[fmt]) for c in applicant}  # type: ignore[misc]
     apps["2"] = {c: (carried or {}).get(c, rnd.choice([0, 0, 1, 2])) for c in applicant}
     apps["4"] = {c: rnd.choice([0, 0, 1, 3]) for c in applicant}
@@ -126,16 +212,20 @@ def consistent(body: str, year: int, fmt: str, published: date | None, seed: int
     total_new = m.applications["1"]["total"]
     done = m.applications["3.7"]["total"]
     m.prose = {
-        1: [f"{year}年，{body}坚持以习近平新时代中国特色社会主义思想为指导，认真贯彻落实《中华人民共和国政府信息公开条例》，"
+        1: [
+            f"{year}年，{body}坚持以习近平新时代中国特色社会主义思想为指导，认真贯彻落实《中华人民共和国政府信息公开条例》，"
             f"围绕中心工作，扎实推进政府信息公开工作，不断提升公开质量和实效。",
             f"（一）主动公开情况。全年通过政府门户网站主动公开各类政府信息{rnd.randint(80, 900)}条，"
             f"发布政策解读{rnd.randint(3, 30)}篇，及时回应社会关切。",
             f"（二）依申请公开情况。{year}年共受理政府信息公开申请{total_new}件，答复{done}件，均在法定期限内予以答复。",
             "（三）政府信息管理情况。严格落实信息发布审核制度，坚持先审后发，确保信息准确规范。",
             "（四）平台建设情况。持续优化政府网站信息公开专栏，加强政务新媒体日常管理。",
-            "（五）监督保障情况。将政务公开工作纳入年度考核，定期开展自查和培训。"],
-        5: [f"{year}年，我单位政府信息公开工作取得一定成效，但仍存在一些不足：一是公开内容的深度和广度有待拓展；"
-            "二是政策解读形式较为单一。下一步，将进一步完善公开目录，丰富解读形式，加强队伍建设。"],
+            "（五）监督保障情况。将政务公开工作纳入年度考核，定期开展自查和培训。",
+        ],
+        5: [
+            f"{year}年，我单位政府信息公开工作取得一定成效，但仍存在一些不足：一是公开内容的深度和广度有待拓展；"
+            "二是政策解读形式较为单一。下一步，将进一步完善公开目录，丰富解读形式，加强队伍建设。"
+        ],
         6: ([f"{year}年，本机关未收取政府信息公开信息处理费。"] if fmt == "F2021" else ["无。"]),
     }
     return m
@@ -166,8 +256,7 @@ def html_tables(m: Model, nbsp_blanks: bool = True) -> dict[int, str]:
     for header, cols, body_rows, keys in ACTIVE[m.fmt]:
         rows.append(f'<tr><td colspan="4"><b>{header}</b></td></tr>')
         span = 3 - len(cols)
-        head_cells = "".join(f"<td>{c}</td>" for c in cols[:-1]) + \
-            f'<td colspan="{1 + span}">{cols[-1]}</td>'
+        head_cells = "".join(f"<td>{c}</td>" for c in cols[:-1]) + f'<td colspan="{1 + span}">{cols[-1]}</td>'
         rows.append(f"<tr><td>信息内容</td>{head_cells}</tr>")
         for key, label in body_rows:
             vals = m.active.get(key, {})
@@ -178,9 +267,13 @@ def html_tables(m: Model, nbsp_blanks: bool = True) -> dict[int, str]:
     t2 = '<table border="1">' + "".join(rows) + "</table>"
     # table 三
     fmt_rows = RESULT_ROWS[m.fmt]
-    rows = [f'<tr><td rowspan="3" colspan="3">{NOTE}</td><td colspan="7">申请人情况</td></tr>',
-            '<tr><td rowspan="2">自然人</td><td colspan="5">法人或其他组织</td><td rowspan="2">总计</td></tr>',
-            "<tr>" + "".join(f"<td>{x}</td>" for x in ["商业<br/>企业", "科研<br/>机构", "社会公益组织", "法律服务机构", "其他"]) + "</tr>"]
+    rows = [
+        f'<tr><td rowspan="3" colspan="3">{NOTE}</td><td colspan="7">申请人情况</td></tr>',
+        '<tr><td rowspan="2">自然人</td><td colspan="5">法人或其他组织</td><td rowspan="2">总计</td></tr>',
+        "<tr>"
+        + "".join(f"<td>{x}</td>" for x in ["商业<br/>企业", "科研<br/>机构", "社会公益组织", "法律服务机构", "其他"])
+        + "</tr>",
+    ]
 
     def data(key: str) -> str:
         return "".join(td(m.applications[key].get(c)) for c in COLS) if key in m.applications else ""
@@ -198,7 +291,9 @@ def html_tables(m: Model, nbsp_blanks: bool = True) -> dict[int, str]:
         if group and group not in groups_done:
             n = sum(1 for k in result_keys if k.startswith(group + "."))
             groups_done.add(group)
-            rows.append(f'<tr>{lead}<td rowspan="{n}">{GROUP_LABELS[group]}</td><td>{m.row_labels[key]}</td>{data(key)}</tr>')
+            rows.append(
+                f'<tr>{lead}<td rowspan="{n}">{GROUP_LABELS[group]}</td><td>{m.row_labels[key]}</td>{data(key)}</tr>'
+            )
         elif group:
             rows.append(f"<tr>{lead}<td>{m.row_labels[key]}</td>{data(key)}</tr>")
         else:
@@ -207,17 +302,27 @@ def html_tables(m: Model, nbsp_blanks: bool = True) -> dict[int, str]:
         rows.append(f'<tr><td colspan="3">{m.row_labels["4"]}</td>{data("4")}</tr>')
     t3 = '<table border="1" cellspacing="0">' + "".join(rows) + "</table>"
     # table 四
-    rows = ['<tr><td colspan="5">行政复议</td><td colspan="10">行政诉讼</td></tr>',
-            "<tr>" + "".join(f'<td rowspan="2">{x}</td>' for x in LIT_LABELS)
-            + '<td colspan="5">未经复议直接起诉</td><td colspan="5">复议后起诉</td></tr>',
-            "<tr>" + "".join(f"<td>{x}</td>" for x in LIT_LABELS * 2) + "</tr>",
-            "<tr>" + "".join(td(m.litigation.get(f"{g}.{c}")) for g in LIT_GROUPS for c in LIT_COLS) + "</tr>"]
+    rows = [
+        '<tr><td colspan="5">行政复议</td><td colspan="10">行政诉讼</td></tr>',
+        "<tr>"
+        + "".join(f'<td rowspan="2">{x}</td>' for x in LIT_LABELS)
+        + '<td colspan="5">未经复议直接起诉</td><td colspan="5">复议后起诉</td></tr>',
+        "<tr>" + "".join(f"<td>{x}</td>" for x in LIT_LABELS * 2) + "</tr>",
+        "<tr>" + "".join(td(m.litigation.get(f"{g}.{c}")) for g in LIT_GROUPS for c in LIT_COLS) + "</tr>",
+    ]
     t4 = '<table border="1">' + "".join(rows) + "</table>"
     return {2: t2, 3: t3, 4: t4}
 
 
-def to_html(m: Model, *, traditional: bool = False, charset: str = "utf-8", meta_date: bool = True,
-            tables: dict[int, str] | None = None, extra_head: str = "") -> bytes:
+def to_html(
+    m: Model,
+    *,
+    traditional: bool = False,
+    charset: str = "utf-8",
+    meta_date: bool = True,
+    tables: dict[int, str] | None = None,
+    extra_head: str = "",
+) -> bytes:
     tables = html_tables(m) if tables is None else tables
     parts = [f"<h1>{escape(title(m))}</h1>"]
     for no, heading in enumerate(m.headings, start=1):
@@ -231,7 +336,9 @@ def to_html(m: Model, *, traditional: bool = False, charset: str = "utf-8", meta
     if m.signature:
         parts.append(f'<p style="text-align:right">{m.body}</p>')
         if m.published:
-            parts.append(f'<p style="text-align:right">{m.published.year}年{m.published.month}月{m.published.day}日</p>')
+            parts.append(
+                f'<p style="text-align:right">{m.published.year}年{m.published.month}月{m.published.day}日</p>'
+            )
     body = "\n".join(parts)
     pub = f'<meta name="PubDate" content="{m.published.isoformat()} 09:30">' if meta_date and m.published else ""
     html = f"""<!DOCTYPE html>
@@ -262,7 +369,9 @@ def to_pipe_text(m: Model, traditional: bool = False) -> bytes:
                 for key, label in body_rows:
                     out += [label, "|", *cells([m.active[key].get(k) for k in keys]), "|"]
         if no == 3:
-            out += [NOTE, "|", "申请人情况", "|", "||||||||"] + [f"{c}\n|" for c in ["自然人", "法人或其他组织", "总计"]]
+            out += [NOTE, "|", "申请人情况", "|", "||||||||"] + [
+                f"{c}\n|" for c in ["自然人", "法人或其他组织", "总计"]
+            ]
             out += ["|||||||"] + [f"{c}\n|" for c in COL_LABELS[1:6]] + ["|||||"]
             for key, row in m.applications.items():
                 group = key.rsplit(".", 1)[0] if key.count(".") == 2 else None
@@ -271,7 +380,9 @@ def to_pipe_text(m: Model, traditional: bool = False) -> bytes:
                 out += [m.row_labels[key], "|", *cells([row.get(c) for c in COLS]), "||"]
         if no == 4:
             out += ["行政复议", "|", "行政诉讼", "|", "|||||||||||||"] + [f"{x}\n|" for x in LIT_LABELS]
-            out += ["未经复议直接起诉\n|", "复议后起诉\n|", "||||||||"] + [f"{x}\n|" for x in LIT_LABELS * 2] + ["|||||"]
+            out += (
+                ["未经复议直接起诉\n|", "复议后起诉\n|", "||||||||"] + [f"{x}\n|" for x in LIT_LABELS * 2] + ["|||||"]
+            )
             out += cells([m.litigation.get(f"{g}.{c}") for g in LIT_GROUPS for c in LIT_COLS])
     if m.signature:
         out.append(m.body)
@@ -294,7 +405,12 @@ def to_layer_text(m: Model, run_together: tuple[str, ...] = ()) -> bytes:
                 for key, label in body_rows:
                     out.append(label + " " + " ".join(_v(m.active[key].get(k)) for k in keys))
         if no == 3:
-            out += ["申请人情况", NOTE, "自然人 法人或其他组织 总计", "商业企业 科研机构 社会公益组织 法律服务机构 其他"]
+            out += [
+                "申请人情况",
+                NOTE,
+                "自然人 法人或其他组织 总计",
+                "商业企业 科研机构 社会公益组织 法律服务机构 其他",
+            ]
             for key, row in m.applications.items():
                 vals = [_v(row.get(c)) for c in COLS]
                 sep = "" if key in run_together else " "
@@ -362,8 +478,11 @@ def to_docx(m: Model, path: str, traditional: bool = False) -> None:
         if no == 3:
             keys = list(m.applications)
             results = [k for k in keys if k.startswith("3.")]
-            rows = [[(NOTE, 3, 3), ("申请人情况", 1, 7)], [("自然人", 2, 1), ("法人或其他组织", 1, 5), ("总计", 2, 1)],
-                    [(x, 1, 1) for x in COL_LABELS[1:6]]]
+            rows = [
+                [(NOTE, 3, 3), ("申请人情况", 1, 7)],
+                [("自然人", 2, 1), ("法人或其他组织", 1, 5), ("总计", 2, 1)],
+                [(x, 1, 1) for x in COL_LABELS[1:6]],
+            ]
             done: set[str] = set()
             for i, key in enumerate(keys):
                 vals = [(_v(m.applications[key].get(c)), 1, 1) for c in COLS]
@@ -383,10 +502,12 @@ def to_docx(m: Model, path: str, traditional: bool = False) -> None:
                 _ = i
             grid(rows, 10)
         if no == 4:
-            rows = [[("行政复议", 1, 5), ("行政诉讼", 1, 10)],
-                    [*[(x, 2, 1) for x in LIT_LABELS], ("未经复议直接起诉", 1, 5), ("复议后起诉", 1, 5)],
-                    [(x, 1, 1) for x in LIT_LABELS * 2],
-                    [(_v(m.litigation.get(f"{g}.{c}")), 1, 1) for g in LIT_GROUPS for c in LIT_COLS]]
+            rows = [
+                [("行政复议", 1, 5), ("行政诉讼", 1, 10)],
+                [*[(x, 2, 1) for x in LIT_LABELS], ("未经复议直接起诉", 1, 5), ("复议后起诉", 1, 5)],
+                [(x, 1, 1) for x in LIT_LABELS * 2],
+                [(_v(m.litigation.get(f"{g}.{c}")), 1, 1) for g in LIT_GROUPS for c in LIT_COLS],
+            ]
             grid(rows, 15)
     if m.signature:
         para(m.body)
