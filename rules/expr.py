@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 Number = int | float
@@ -170,6 +171,11 @@ def cell_path(path: tuple[str, ...]) -> str:
     return "/".join(path)
 
 
+@lru_cache(maxsize=1024)
+def _glob(pattern: str) -> Callable[[str], object]:
+    return re.compile(fnmatch.translate(pattern)).match
+
+
 Universe = Mapping[tuple[str, ...], Sequence[str]]
 
 
@@ -182,13 +188,10 @@ def _resolve(data: Mapping[str, Any], ref: Ref, universe: Universe) -> tuple[lis
             if not isinstance(node, Mapping):
                 continue
             if "*" in part:
-                nxt.extend(((*path, k), v) for k, v in node.items() if fnmatch.fnmatchcase(k, part))
+                match = _glob(part)
+                nxt.extend(((*path, k), v) for k, v in node.items() if match(k))
                 # a sum over rows that were not read would be silently short: say which are absent
-                absent.extend(
-                    cell_path((*path, k))
-                    for k in universe.get(path, ())
-                    if fnmatch.fnmatchcase(k, part) and k not in node
-                )
+                absent.extend(cell_path((*path, k)) for k in universe.get(path, ()) if match(k) and k not in node)
             elif part in node:
                 nxt.append(((*path, part), node[part]))
         level = nxt

@@ -174,6 +174,7 @@ def identities(report: Report, ctx: Context) -> list[Finding]:
         fmt = ctx.rules.formats[fid]
         tables_here = {k for k, v in report.format_used.items() if v == fid}
         spec_of = {k: fmt.tables[k] for k in tables_here}
+        universe = fmt.universe(report.tables)
         for rule in fmt.identities:
             if rule.id in disabled:
                 continue
@@ -181,7 +182,7 @@ def identities(report: Report, ctx: Context) -> list[Finding]:
                 used_tables = {r.path[0] for side in (ident.lhs, ident.rhs) for r in refs(side)}
                 if not used_tables <= tables_here:
                     continue
-                ev = evaluate(ident, report.tables, fmt.universe(report.tables))
+                ev = evaluate(ident, report.tables, universe)
                 if ev.computable and not ev.holds(rule.tolerance):
                     table = next(iter(sorted(used_tables)))
                     out.append(failure(ctx, rule.kind, rule.id, rule.title, table, combo, ev, spec_of, rule.severity))

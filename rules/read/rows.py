@@ -7,12 +7,13 @@ Grids keep exact cell positions; flattened streams and text lines rebuild rows f
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from rules.read.values import is_value_text, split_numbers
 from scrapers.document import Cell, Document, Table
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Row:
     labels: tuple[str, ...]
     values: tuple[Cell, ...]
@@ -23,7 +24,7 @@ class Row:
     def label(self) -> str:
         return self.labels[-1] if self.labels else ""
 
-    @property
+    @cached_property
     def has_values(self) -> bool:
         return any(v is not None for v in self.values)
 

@@ -47,7 +47,8 @@ def label_score(row: Row, label: Label) -> float:
     if not row.labels:
         return 0.0
     core = _core(row.labels[-1])
-    best = max(similarity(core, form) for form in label.forms)
+    forms = label.forms
+    best = similarity(core, forms[0]) if len(forms) == 1 else max(similarity(core, f) for f in forms)
     return best + (0.01 if row.has_values else 0.0)
 
 

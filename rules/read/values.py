@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from functools import lru_cache
 
 from rules.normalize import norm
 from rules.report import Value
@@ -29,6 +30,7 @@ def parse_value(text: str | None) -> Value:
     return text.strip()
 
 
+@lru_cache(maxsize=50_000)
 def is_value_text(text: str | None) -> bool:
     """True for what can sit in a data cell: blank, a number, or a short placeholder like “/”."""
     if text is None:

@@ -1,0 +1,71 @@
+"""Benchmark `nianbao check`: median time per report by input kind, on this machine.
+
+    python bench/check.py            (or: make bench)
+
+Prints one JSON document and a short table. Targets (issue 2): HTML/text ≤ 20 ms per report,
+a 10-page PDF ≤ 1.5 s. Timing lives here, never in tests.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from rules.config import load_rules  # noqa: E402
+from rules.engine import check  # noqa: E402
+from rules.read.document import read  # noqa: E402
+from scrapers.extract import extract  # noqa: E402
+
+FILES = ROOT / "tests" / "corpus" / "files"
+TARGETS_MS = {"html": 20.0, "text": 20.0, "pdf-10-pages": 1500.0}
+
+
+def one(data: bytes, name: str, rules) -> float:  # type: ignore[no-untyped-def]
+    t = time.perf_counter()
+    report = read(extract(data, name), rules.formats)
+    check(report, rules)
+    return (time.perf_counter() - t) * 1000
+
+
+def main() -> None:
+    rules = load_rules()
+    groups: dict[str, list[Path]] = {"html": [], "text": [], "docx": [], "pdf": []}
+    for p in sorted(FILES.iterdir()):
+        kind = {".html": "html", ".txt": "text", ".docx": "docx", ".pdf": "pdf"}.get(p.suffix)
+        if kind:
+            groups[kind].append(p)
+    groups["pdf-10-pages"] = [ROOT / "bench" / "data" / "report-10p.pdf"]
+    results = {}
+    for kind, paths in groups.items():
+        repeats = 3 if kind.startswith("pdf") else 15
+        per_file = []
+        for p in paths:
+            data = p.read_bytes()
+            one(data, p.name, rules)  # warm-up: imports, caches
+            per_file.append(statistics.median(one(data, p.name, rules) for _ in range(repeats)))
+        results[kind] = {
+            "files": len(paths),
+            "median_ms": round(statistics.median(per_file), 1),
+            "max_ms": round(max(per_file), 1),
+            "target_ms": TARGETS_MS.get(kind),
+        }
+        if kind in TARGETS_MS:
+            results[kind]["meets_target"] = results[kind]["median_ms"] <= TARGETS_MS[kind]
+    machine = {"python": platform.python_version(), "cpus": os.cpu_count(), "machine": platform.machine()}
+    print(json.dumps({"benchmark": "check", "machine": machine, "results": results}, ensure_ascii=False, indent=1))
+    print(f"\n{'kind':<14}{'files':>6}{'median ms':>12}{'max ms':>10}{'target':>9}")
+    for kind, r in results.items():
+        target = f"{r['target_ms']:.0f}" if r["target_ms"] else "-"
+        print(f"{kind:<14}{r['files']:>6}{r['median_ms']:>12}{r['max_ms']:>10}{target:>9}")
+
+
+if __name__ == "__main__":
+    main()
