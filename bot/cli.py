@@ -10,10 +10,12 @@ from datetime import date
 from pathlib import Path
 
 from bot.checking import Options, run_check, to_json
+from bot.config import ConfigError, load_config
 from bot.summary import overview, render
 from rules.config import BODY_TYPES, RulesError, load_rules
 
-DEMO_DIR = Path(__file__).resolve().parent.parent / "demo" / "reports"
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_DIR = ROOT / "demo" / "reports"
 
 
 def _date(text: str) -> date:
@@ -37,6 +39,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--published", type=_date, help="publication date YYYY-MM-DD (else from the page)")
     c.add_argument("--previous", help="the same body's previous-year report (enables cross-year rules)")
     c.add_argument("--rules", type=Path, help="rule configuration directory (rules.toml, formats/)")
+    c.add_argument("--config", type=Path, default=Path("config.toml"), help="deployment config (default ./config.toml)")
     c.add_argument("--allow-private", action="store_true", help="allow URLs on private/loopback addresses")
     c.add_argument("--brief", action="store_true", help="summary without the tables")
     d = sub.add_parser("demo", help="检查内置示例年报 / check the bundled demo reports")
@@ -47,9 +50,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def cmd_check(args: argparse.Namespace) -> int:
     try:
-        rules = load_rules(args.rules)
-    except RulesError as exc:
-        print(f"规则配置错误 / rules error: {exc}", file=sys.stderr)
+        config = load_config(args.config) if args.rules is None else None
+        rules = load_rules(args.rules or (config.rules_dir if config else None))
+    except (RulesError, ConfigError) as exc:
+        print(f"配置错误 / configuration error: {exc}", file=sys.stderr)
         return 2
     opts = Options(args.year, args.body_type, args.published, args.previous, args.allow_private)
     worst = 0
@@ -83,6 +87,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
         allow_private=False,
         brief=not args.full,
         overview=True,
+        config=ROOT / "config.toml",
     )
     code = cmd_check(ns)
     print(f"完成。退出码 {code}（0 无错误，1 有错误级问题，2 有文件无法读取）")
