@@ -78,7 +78,8 @@ def _table_lines(key: str, spec: TableSpec, data: dict[str, Any], marked: set[st
             continue
         vals = [_cell(v, f"{key}/{r.key}:{c}", marked) for c, v in data[r.key].items()]
         label = _clip(r.display.split("/")[-1], 24)
-        lines.append(f"    {r.key:<6}" + pad(label, 24) + "".join(pad(v, 9, True) for v in vals))
+        key_col = f"{r.key:<6}" if spec.layout == "matrix" else ""
+        lines.append("    " + key_col + pad(label, 24 if key_col else 30) + "".join(pad(v, 9, True) for v in vals))
     return lines
 
 
