@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -31,6 +31,7 @@ class Outcome:
     report: Report
     findings: list[Finding] = field(default_factory=list)
     error: str | None = None
+    attachment: str | None = None  # the attachment the tables were read from, when the page had none
 
     @property
     def exit_code(self) -> int:
@@ -56,10 +57,43 @@ def load_document(source: str, allow_private: bool = False) -> Document:
     return extract(data, path.name)
 
 
+_PAGE_EVIDENCE = (
+    "pubdate",
+    "publishtime",
+    "firstpublishtime",
+    "publishdate",
+    "page_date",
+    "page_date_text",
+    "url_date",
+    "articletitle",
+    "html_title",
+)
+MAX_ATTACHMENTS = 3
+
+
+def _from_attachments(doc: Document, report: Report, rules: RuleSet, opts: Options) -> tuple[Report, str | None]:
+    """A page that only links its report (PDF/DOC/…) is read through the attachment, keeping the page's dates."""
+    links = [u for u in doc.meta.get("attachments", "").splitlines() if u.startswith(("http://", "https://"))]
+    best, used = report, None
+    for url in links[:MAX_ATTACHMENTS]:
+        att = load_document(url, opts.allow_private)
+        if att.unreadable:
+            continue
+        page_meta = {k: doc.meta[k] for k in _PAGE_EVIDENCE if k in doc.meta}
+        att = replace(att, meta={**att.meta, **page_meta})
+        got = read(att, rules.formats, year=opts.year, body_type=opts.body_type, published=opts.published)
+        if len(got.tables) > len(best.tables):
+            best, used = got, url
+    return best, used
+
+
 def run_check(source: str, rules: RuleSet, opts: Options) -> Outcome:
     doc = load_document(source, opts.allow_private)
     report = read(doc, rules.formats, year=opts.year, body_type=opts.body_type, published=opts.published)
-    report = _with_source(report, source)
+    attachment = None
+    if doc.kind == "html" and len(report.tables) < 3 and doc.meta.get("attachments"):
+        report, attachment = _from_attachments(doc, report, rules, opts)
+    report = replace(report, source=source)
     if report.unreadable:
         return Outcome(source, report, [], report.unreadable)
     previous = None
@@ -67,13 +101,7 @@ def run_check(source: str, rules: RuleSet, opts: Options) -> Outcome:
         prev_doc = load_document(opts.previous, opts.allow_private)
         if not prev_doc.unreadable:
             previous = read(prev_doc, rules.formats)
-    return Outcome(source, report, check(report, rules, previous))
-
-
-def _with_source(report: Report, source: str) -> Report:
-    from dataclasses import replace
-
-    return replace(report, source=source)
+    return Outcome(source, report, check(report, rules, previous), attachment=attachment)
 
 
 def to_json(outcome: Outcome, rules: RuleSet) -> dict[str, Any]:
@@ -108,6 +136,8 @@ def to_json(outcome: Outcome, rules: RuleSet) -> dict[str, Any]:
     }
     out["input_kind"] = r.kind
     out["format_used"] = r.format_used
+    if outcome.attachment:
+        out["attachment"] = outcome.attachment
     if r.published.text:
         out["published"]["text"] = r.published.text
     return out

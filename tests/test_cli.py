@@ -132,6 +132,12 @@ def portal(tmp_path: Path) -> Iterator[str]:
     """A real HTTP server on 127.0.0.1 serving fixture pages (GBK with a gb2312 header, a PDF)."""
     shutil.copy(FILES / "clean-f2021-gbk.html", tmp_path / "art.html")
     shutil.copy(FILES / "real-huaian-2024.pdf", tmp_path / "P020250120.pdf")
+    name = "淮安市人民政府2024年政府信息公开工作年度报告"
+    (tmp_path / "t20250120_88.html").write_text(
+        f'<html><head><meta name="PubDate" content="2025-01-20 16:02"><title>{name}</title></head>'
+        f'<body><div id="zoom"><p>{name}</p><p>附件：<a href="./P020250120.pdf">{name}.pdf</a></p></div></body></html>',
+        encoding="utf-8",
+    )
 
     class Handler(http.server.SimpleHTTPRequestHandler):
         def __init__(self, *a, **kw):  # type: ignore[no-untyped-def]
@@ -165,3 +171,12 @@ def test_private_addresses_are_refused_by_default(portal: str) -> None:
     assert "内网" in lines(proc.stdout)[0]["error"]
     proc = nianbao("check", "--json", "file:///etc/passwd")
     assert proc.returncode == 2
+
+
+def test_page_that_only_links_a_pdf_is_read_through_the_attachment(portal: str) -> None:
+    proc = nianbao("check", "--json", "--allow-private", f"{portal}/t20250120_88.html")
+    out = lines(proc.stdout)[0]
+    assert out["attachment"] == f"{portal}/P020250120.pdf"
+    assert out["published"] == {"date": "2025-01-20", "evidence": "meta", "text": "pubdate=2025-01-20 16:02"}
+    assert out["tables"]["litigation"]["review.total"] == 351
+    assert [f["kind"] for f in out["findings"]] == []  # on time (31 Mar for a government) and consistent

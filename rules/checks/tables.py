@@ -148,8 +148,8 @@ def failure(
     scope = "、".join(combo.values())
     first = spec_of.get(table)
     name = first.name if first else table
-    cols = {c.key: c.label for s in spec_of.values() for c in s.columns}
-    rows = {r.key: r.display for s in spec_of.values() for r in s.rows}
+    cols = {c.key: c.label for s in spec_of.values() for c in (*s.columns, *(x for b in s.blocks for x in b.columns))}
+    rows = {r.key: r.display for s in spec_of.values() for r in (*s.rows, *(x for b in s.blocks for x in b.rows))}
     groups = {g.key: g.label for s in spec_of.values() for g in s.groups}
     human = "、".join(cols.get(v) or rows.get(v) or groups.get(v) or v for v in combo.values())
     where = f"{table}/{rule_id}:{scope}" if scope else f"{table}/{rule_id}"

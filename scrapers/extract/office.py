@@ -81,8 +81,24 @@ def read_docx(data: bytes, source: str, content_type: str | None = None) -> Docu
 
 
 def rows_to_document(source: str, kind: str, sheets: list[list[list[Cell]]]) -> Document:
-    tables = [Table(rows=tuple(tuple(r) for r in sheet)) for sheet in sheets if sheet]
-    lines = [" ".join(c for c in r if c) for sheet in sheets for r in sheet if any(r)]
+    """A worksheet holds prose rows (one cell) and table rows: runs of multi-cell rows become tables.
+
+    Sheets pad every row to the widest one, so columns empty in a whole run are dropped: otherwise
+    the padding would read as blank cells at the end of every row.
+    """
+    tables: list[Table] = []
+    lines: list[str] = []
+    for sheet in sheets:
+        run: list[list[Cell]] = []
+        for row in [*sheet, []]:
+            if sum(1 for c in row if c) >= 2:
+                run.append(row)
+                continue
+            if run:
+                width = max(i + 1 for r in run for i, c in enumerate(r) if c)
+                tables.append(Table(rows=tuple(tuple((r + [None] * width)[:width]) for r in run)))
+                run = []
+        lines.extend(" ".join(c for c in r if c) for r in sheet if any(r))
     return Document(source=source, kind=kind, lines=tuple(lines), tables=tuple(tables))
 
 

@@ -31,6 +31,7 @@ from model import (  # noqa: E402
     to_html,
     to_layer_text,
     to_pipe_text,
+    to_xlsx,
 )
 
 FILES = HERE / "files"
@@ -343,7 +344,83 @@ def _(p: Path) -> None:
     p.write_bytes(to_html(cur))
 
 
+# ------------------------------------------------------------------------------------------ stock rules (R6, R7)
+def _stock_pair(fmt: str) -> tuple[Model, Model]:
+    year = 2020 if fmt == "F2019" else 2023
+    prev = consistent("示例区市场监督管理局", year - 1, fmt, date(year, 1, 15), seed=41)
+    carried = {c: v for c, v in prev.applications["4"].items() if c != "total"}
+    cur = consistent("示例区市场监督管理局", year, fmt, date(year + 1, 1, 15), seed=42, carried=carried)
+    cur.prose[1] = [
+        "本年度，本局聚焦市场主体关切，围绕许可审批、执法检查等事项持续深化主动公开，公开质量进一步提升。",
+        f"全年受理政府信息公开申请{cur.applications['1']['total']}件，均按期答复。",
+    ]
+    cur.prose[5] = ["存在的问题主要是解读形式较少。下一步将围绕重点政策制作图解、视频等多种形式的解读材料。"]
+    if fmt == "F2019":  # R6: 上一年项目数量 must carry last year's number plus last year's change
+        for r in ("licensing", "other_services", "penalty", "enforcement", "fees"):
+            cur.active[r]["previous"] = prev.active[r]["previous"] + prev.active[r]["change"]  # type: ignore[operator]
+    else:  # R7: 现行有效件数 ≈ last year's + issued − repealed
+        for r in ("rules", "normative"):
+            a = cur.active[r]
+            a["repealed"] = 0
+            a["in_force"] = prev.active[r]["in_force"] + a["issued"]  # type: ignore[operator]
+    return prev, cur
+
+
+@case("stock-f2019-2019.html", [], year=2019, format="F2019", body="示例区市场监督管理局", body_type="department")
+def _(p: Path) -> None:
+    p.write_bytes(to_html(_stock_pair("F2019")[0]))
+
+
+@case(
+    "stock-f2019-2020-broken.html",
+    [("warning", "crossyear.stock", "active/R6:licensing")],
+    previous="stock-f2019-2019.html",
+    year=2020,
+    format="F2019",
+    body="示例区市场监督管理局",
+    body_type="department",
+)
+def _(p: Path) -> None:
+    _prev, cur = _stock_pair("F2019")
+    cur.active["licensing"]["previous"] += 4  # type: ignore[operator]
+    p.write_bytes(to_html(cur))
+
+
+@case("stock-f2021-2022.docx", [], year=2022, format="F2021", body="示例区市场监督管理局", body_type="department")
+def _(p: Path) -> None:
+    to_docx(_stock_pair("F2021")[0], str(p))
+
+
+@case(
+    "stock-f2021-2023-broken.docx",
+    [("advisory", "crossyear.stock", "active/R7:normative")],
+    previous="stock-f2021-2022.docx",
+    year=2023,
+    format="F2021",
+    body="示例区市场监督管理局",
+    body_type="department",
+)
+def _(p: Path) -> None:
+    _prev, cur = _stock_pair("F2021")
+    cur.active["normative"]["in_force"] += 2  # type: ignore[operator]
+    to_docx(cur, str(p))
+
+
+# ------------------------------------------------------------------------------------------ spreadsheets
+@case("clean-f2021-sheet.xlsx", [], **meta(district()))
+def _(p: Path) -> None:
+    to_xlsx(district(), str(p))
+
+
 # ------------------------------------------------------------------------------------------ converted (LibreOffice)
+@case("clean-f2021-sheet.xls", [], **meta(district()))
+def _(p: Path) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "r.xlsx"
+        to_xlsx(district(), str(src))
+        _soffice(src, "xls", p)
+
+
 def _soffice(src: Path, fmt: str, out: Path) -> None:
     exe = shutil.which("soffice")
     if not exe:

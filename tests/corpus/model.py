@@ -514,3 +514,45 @@ def to_docx(m: Model, path: str, traditional: bool = False) -> None:
         if m.published:
             para(f"{m.published.year}年{m.published.month}月{m.published.day}日")
     d.save(path)
+
+
+def sheet_rows(m: Model) -> list[list[Cell]]:
+    """The whole report as spreadsheet rows: title, headings and prose in column A, tables as cells."""
+    rows: list[list[Cell]] = [[title(m)]]
+    for no, heading in enumerate(m.headings, start=1):
+        if heading is not None:
+            rows.append([heading])
+        rows.extend([p] for p in m.prose.get(no, []))
+        if no == 2:
+            for header, cols, body_rows, keys in ACTIVE[m.fmt]:
+                rows.append([header])
+                rows.append(["信息内容", *cols])
+                rows.extend([label, *(m.active[key].get(k) for k in keys)] for key, label in body_rows)
+        if no == 3:
+            rows.append([NOTE, None, None, "申请人情况"])
+            rows.append([None, None, None, "自然人", "法人或其他组织", None, None, None, None, "总计"])
+            rows.append([None, None, None, None, *COL_LABELS[1:6]])
+            for key, row in m.applications.items():
+                group = key.rsplit(".", 1)[0] if key.count(".") == 2 else None
+                lead = ["三、本年度办理结果" if key.startswith("3.") else None, GROUP_LABELS.get(group or "")]
+                rows.append([*lead, m.row_labels[key], *(row.get(c) for c in COLS)])
+        if no == 4:
+            rows.append(["行政复议", None, None, None, None, "行政诉讼"])
+            rows.append([*LIT_LABELS, "未经复议直接起诉", None, None, None, None, "复议后起诉"])
+            rows.append([None] * 5 + LIT_LABELS * 2)
+            rows.append([m.litigation.get(f"{g}.{c}") for g in LIT_GROUPS for c in LIT_COLS])
+    if m.signature:
+        rows.append([m.body])
+        if m.published:
+            rows.append([f"{m.published.year}年{m.published.month}月{m.published.day}日"])
+    return rows
+
+
+def to_xlsx(m: Model, path: str) -> None:
+    import openpyxl
+
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    for row in sheet_rows(m):
+        ws.append(list(row))
+    wb.save(path)
