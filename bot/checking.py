@@ -32,6 +32,7 @@ class Outcome:
     findings: list[Finding] = field(default_factory=list)
     error: str | None = None
     attachment: str | None = None  # the attachment the tables were read from, when the page had none
+    previous_error: str | None = None  # --previous given but unreadable: cross-year rules did not run
 
     @property
     def exit_code(self) -> int:
@@ -96,12 +97,14 @@ def run_check(source: str, rules: RuleSet, opts: Options) -> Outcome:
     report = replace(report, source=source)
     if report.unreadable:
         return Outcome(source, report, [], report.unreadable)
-    previous = None
+    previous, previous_error = None, None
     if opts.previous:
         prev_doc = load_document(opts.previous, opts.allow_private)
-        if not prev_doc.unreadable:
+        if prev_doc.unreadable:
+            previous_error = f"上年报告无法读取，未做跨年度检查：{prev_doc.unreadable}"
+        else:
             previous = read(prev_doc, rules.formats)
-    return Outcome(source, report, check(report, rules, previous), attachment=attachment)
+    return Outcome(source, report, check(report, rules, previous), attachment=attachment, previous_error=previous_error)
 
 
 def to_json(outcome: Outcome, rules: RuleSet) -> dict[str, Any]:
@@ -138,6 +141,8 @@ def to_json(outcome: Outcome, rules: RuleSet) -> dict[str, Any]:
     out["format_used"] = r.format_used
     if outcome.attachment:
         out["attachment"] = outcome.attachment
+    if outcome.previous_error:
+        out["previous_error"] = outcome.previous_error
     if r.published.text:
         out["published"]["text"] = r.published.text
     return out

@@ -114,6 +114,8 @@ def render(out: dict[str, Any], findings: list[Finding], rules: RuleSet, brief: 
         missing = [fmt.tables[k].name for k in fmt.tables if k not in out.get("tables", {})]
         if missing:
             lines.append(f"  未读到表格：{'、'.join(missing)}")
+    if out.get("previous_error"):
+        lines.append(f"  注意：{out['previous_error']}")
     counts = out.get("summary", {})
     lines.append(
         f"  问题：错误 {counts.get('error', 0)}，警告 {counts.get('warning', 0)}，提示 {counts.get('advisory', 0)}"

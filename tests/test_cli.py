@@ -95,6 +95,13 @@ def test_previous_enables_cross_year_rules() -> None:
     assert r5["rule"] == "R5" and "上年" in r5["message"] and r5["data"]["cells"]
 
 
+def test_unreadable_previous_is_reported_not_ignored(tmp_path: Path) -> None:
+    bad = tmp_path / "prev.pdf"
+    bad.write_bytes(b"%PDF-1.4 broken")
+    out = lines(nianbao("check", "--json", "--previous", str(bad), str(FILES / "clean-f2021-gbk.html")).stdout)[0]
+    assert "上年报告无法读取" in out["previous_error"] and out["findings"] == []
+
+
 def test_rules_dir_changes_deadline_and_disables_a_check(tmp_path: Path) -> None:
     rules = tmp_path / "rules"
     rules.mkdir()

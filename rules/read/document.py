@@ -28,7 +28,7 @@ def detect_format(text_norm: str, formats: dict[str, Format]) -> tuple[str, dict
 def format_for_year(year: int | None, formats: dict[str, Format]) -> Format:
     """The format a report of ``year`` must use: the one with the latest start year ≤ year."""
     starts = sorted(((min(f.years) if f.years else 0), fid) for fid, f in formats.items())
-    chosen = starts[-1][1]
+    chosen = starts[0][1]  # years before every format: the oldest one is the nearest
     if year is not None:
         for start, fid in starts:
             if start <= year:
