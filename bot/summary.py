@@ -70,7 +70,7 @@ def _table_lines(key: str, spec: TableSpec, data: dict[str, Any], marked: set[st
             vals = [_cell(data.get(f"{g.key}.{c.key}"), f"{key}/{g.key}.{c.key}", marked) for c in spec.columns]
             lines.append("    " + pad(_clip(g.label, 28), 28) + "".join(pad(v, 10, True) for v in vals))
         return lines
-    rows = spec.rows if spec.layout == "matrix" else tuple(r for b in spec.blocks for r in b.rows)
+    rows = spec.all_rows
     if spec.layout == "matrix":
         lines.append("    " + pad("", 30) + "".join(pad(c.label[:4], 9, True) for c in spec.columns))
     for r in rows:

@@ -64,6 +64,15 @@ class TableSpec:
     anchors: tuple[str, ...] = ()
     header_words: tuple[str, ...] = ()
 
+    @cached_property
+    def all_rows(self) -> tuple[Label, ...]:
+        """Data rows, whether the table is one matrix or blocks (表二)."""
+        return (*self.rows, *(r for b in self.blocks for r in b.rows))
+
+    @cached_property
+    def all_columns(self) -> tuple[Label, ...]:
+        return (*self.columns, *(c for b in self.blocks for c in b.columns))
+
     def cell_label(self, row: str, col: str) -> str:
         """Chinese description of a cell for messages: “（七）总计”行“总计”列."""
         if self.layout == "single_row":
@@ -71,10 +80,8 @@ class TableSpec:
             g = next((x.label for x in self.groups if x.key == group), group)
             cl = next((x.label for x in self.columns if x.key == c), c)
             return f"{g}“{cl}”"
-        rows = self.rows if self.layout == "matrix" else tuple(r for b in self.blocks for r in b.rows)
-        cols = self.columns if self.layout == "matrix" else tuple(c for b in self.blocks for c in b.columns)
-        rl = next((x.display for x in rows if x.key == row), row)
-        cl = next((x.label for x in cols if x.key == col), col)
+        rl = next((x.display for x in self.all_rows if x.key == row), row)
+        cl = next((x.label for x in self.all_columns if x.key == col), col)
         return f"“{rl}”行“{cl}”列"
 
 
@@ -114,10 +121,9 @@ class Format:
         """Row keys a glob formula must find under each table (a present legacy row stands for those it replaces)."""
         out: dict[tuple[str, ...], list[str]] = {}
         for key, spec in self.tables.items():
-            rows = spec.rows if spec.layout == "matrix" else tuple(r for b in spec.blocks for r in b.rows)
             data = tables.get(key, {})
-            covered = {k for r in rows if r.legacy and r.key in data for k in r.replaces}
-            out[(*prefix, key)] = [r.key for r in rows if not r.legacy and r.key not in covered]
+            covered = {k for r in spec.all_rows if r.legacy and r.key in data for k in r.replaces}
+            out[(*prefix, key)] = [r.key for r in spec.all_rows if not r.legacy and r.key not in covered]
         return out
 
 

@@ -25,11 +25,8 @@ def _cells(report: Report, spec: TableSpec) -> Iterator[tuple[str, str, Label | 
                 v,
             )
         return
-    cols = {c.key: c for c in spec.columns}
-    rows = {r.key: r for r in spec.rows}
-    for b in spec.blocks:
-        rows.update({r.key: r for r in b.rows})
-        cols.update({c.key: c for c in b.columns})
+    cols = {c.key: c for c in spec.all_columns}
+    rows = {r.key: r for r in spec.all_rows}
     for rk, row in data.items():
         for ck, v in row.items():
             yield rk, ck, rows.get(rk), cols.get(ck), v
@@ -59,9 +56,7 @@ def no_blank_cells(report: Report, ctx: Context) -> list[Finding]:
         for rk, row in report.tables[key].items():
             n = sum(1 for v in row.values() if v is None)
             if n:
-                label = next(
-                    (r.display for r in (*spec.rows, *(x for b in spec.blocks for x in b.rows)) if r.key == rk), rk
-                )
+                label = next((r.display for r in spec.all_rows if r.key == rk), rk)
                 cols = [c for c, v in row.items() if v is None]
                 out.append(
                     ctx.finding(
@@ -148,8 +143,8 @@ def failure(
     scope = "、".join(combo.values())
     first = spec_of.get(table)
     name = first.name if first else table
-    cols = {c.key: c.label for s in spec_of.values() for c in (*s.columns, *(x for b in s.blocks for x in b.columns))}
-    rows = {r.key: r.display for s in spec_of.values() for r in (*s.rows, *(x for b in s.blocks for x in b.rows))}
+    cols = {c.key: c.label for s in spec_of.values() for c in s.all_columns}
+    rows = {r.key: r.display for s in spec_of.values() for r in s.all_rows}
     groups = {g.key: g.label for s in spec_of.values() for g in s.groups}
     human = "、".join(cols.get(v) or rows.get(v) or groups.get(v) or v for v in combo.values())
     where = f"{table}/{rule_id}:{scope}" if scope else f"{table}/{rule_id}"

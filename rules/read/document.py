@@ -40,7 +40,7 @@ def _missing_rows(spec: TableSpec, present: set[str], fmt: str) -> list[Note]:
     """Rows not read; an older format's stand-in row covers the rows it replaces (and is a format mix)."""
     if spec.layout == "single_row":
         return []
-    rows = spec.rows if spec.layout == "matrix" else tuple(r for b in spec.blocks for r in b.rows)
+    rows = spec.all_rows
     notes = []
     covered: set[str] = set()
     for r in rows:
