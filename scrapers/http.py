@@ -1,14 +1,21 @@
 """The ONLY module that talks to the network (httpx lives here and nowhere else).
 
-Why one module: politeness, size caps, the SSRF guard and charset handling must hold for every
-request, and httpx (unmaintained since 2024) can then be swapped for its fork in one place.
+Why one module: politeness, size caps, the SSRF guard, retries and charset handling must hold for
+every request, and httpx (no release since 2024) can be swapped for its maintained fork in one place.
+Every fetch is classified, so a challenge page or an empty shell is never mistaken for "nothing new".
 """
 
 from __future__ import annotations
 
+import asyncio
+import email.utils
 import ipaddress
 import logging
+import random
+import re
 import socket
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
@@ -16,9 +23,25 @@ import httpx
 
 logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs full URLs, which can carry secrets
 logging.getLogger("httpcore").setLevel(logging.WARNING)
+log = logging.getLogger(__name__)
 
-USER_AGENT = "nianbao/0.1 (+government information-disclosure report monitor)"
+USER_AGENT = "nianbao/0.1 (+government information-disclosure annual report monitor)"
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+STATUSES = (
+    "ok",
+    "not_modified",
+    "challenge",
+    "http_error",
+    "empty_shell",
+    "wrong_content_type",
+    "too_large",
+    "network_error",
+    "blocked",
+)
+_CHALLENGE = re.compile(
+    rb"\$_ts\s*=\s*window\[|wzwschallenge|__jsluid|<title>\s*\xe8\xae\xbf\xe9\x97\xae\xe5\xbc\x82"
+    rb"\xe5\xb8\xb8\xe9\xa1\xb5\xe9\x9d\xa2"
+)  # 访问异常页面 (360 block page)
 
 
 class BlockedAddress(ValueError):
@@ -27,20 +50,33 @@ class BlockedAddress(ValueError):
 
 @dataclass(frozen=True)
 class FetchResult:
-    url: str
-    status: str  # ok | http_error | too_large | wrong_content_type | network_error | blocked | challenge
+    url: str  # the final URL after redirects
+    status: str  # one of STATUSES
     http_status: int | None = None
     content_type: str | None = None
     data: bytes = b""
-    headers: dict[str, str] = field(default_factory=dict)
+    headers: Mapping[str, str] = field(default_factory=dict)
     error: str | None = None
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.status == "ok"
+
+    @property
+    def etag(self) -> str | None:
+        return self.headers.get("etag")
+
+    @property
+    def last_modified(self) -> str | None:
+        return self.headers.get("last-modified")
 
 
 def check_url(url: str, allow_private: bool = False) -> None:
-    """Refuse non-http(s) URLs and, unless allowed, private, loopback and link-local addresses."""
+    """Refuse non-http(s) URLs and, unless allowed, private, loopback, link-local and shared addresses."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise BlockedAddress(f"只允许 http/https 网址 / only http(s) URLs are fetched: {url}")
+        raise BlockedAddress(f"只允许 http/https 网址 / only http(s) URLs are fetched: {url[:200]}")
     if allow_private:
         return
     try:
@@ -53,44 +89,212 @@ def check_url(url: str, allow_private: bool = False) -> None:
             raise BlockedAddress(f"拒绝访问内网或本机地址 / refusing private address {ip} for {parts.hostname}")
 
 
+def classify(resp_status: int, content_type: str | None, data: bytes, expect: str) -> str:
+    """ok / challenge / http_error / empty_shell / wrong_content_type for a complete response."""
+    head = data[:4096]
+    if _CHALLENGE.search(head) or resp_status in (412, 521) or (resp_status == 202 and len(data) < 4096):
+        return "challenge"
+    if resp_status >= 400:
+        return "http_error"
+    ctype = (content_type or "").lower()
+    is_html = b"<html" in head.lower() or "html" in ctype
+    if expect == "document" and is_html and not data.lstrip().startswith(b"%PDF"):
+        return "ok"  # article pages are HTML documents too; the extractor decides what they hold
+    if expect == "binary" and is_html:
+        return "wrong_content_type"  # a .pdf URL answering HTML is an error page
+    if expect in ("page", "document") and is_html:
+        text = re.sub(rb"<script.*?</script>|<style.*?</style>|<[^>]+>|\s+|&nbsp;", b"", data, flags=re.S | re.I)
+        if len(text) < 60 and data.lower().count(b"<script") >= 1:
+            return "empty_shell"
+    return "ok"
+
+
+def _retry_after(value: str | None, default: float) -> float:
+    if not value:
+        return default
+    if value.strip().isdigit():
+        return float(value.strip())
+    parsed = email.utils.parsedate_to_datetime(value) if value else None
+    return max(0.0, parsed.timestamp() - time.time()) if parsed else default
+
+
+@dataclass
+class Politeness:
+    concurrency: int = 1
+    delay: float = 0.0  # seconds between requests to one host (plus up to 30% random jitter)
+    timeout: float = 30.0
+    retries: int = 2
+    backoff: float = 1.0
+    max_retry_after: float = 120.0
+    max_bytes: int = DEFAULT_MAX_BYTES
+    allow_private: bool = False
+    max_redirects: int = 5
+
+
+class Fetcher:
+    """One shared AsyncClient; per-host concurrency and delay; retries with backoff; streamed size cap."""
+
+    def __init__(
+        self,
+        default: Politeness | None = None,
+        per_host: Mapping[str, Politeness] | None = None,
+        transport: httpx.AsyncBaseTransport | None = None,
+    ) -> None:
+        self.default = default or Politeness()
+        self.per_host = dict(per_host or {})
+        self._client = httpx.AsyncClient(
+            follow_redirects=False,
+            transport=transport,
+            headers={"User-Agent": USER_AGENT, "Accept-Language": "zh-CN,zh;q=0.9"},
+        )
+        self._sems: dict[str, asyncio.Semaphore] = {}
+        self._last: dict[str, float] = {}
+        self.requests = 0
+        self.bytes = 0
+
+    def policy(self, url: str) -> Politeness:
+        return self.per_host.get(urlsplit(url).hostname or "", self.default)
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+    async def __aenter__(self) -> Fetcher:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.close()
+
+    async def _polite(self, host: str, pol: Politeness) -> None:
+        wait = self._last.get(host, 0.0) + pol.delay * (1 + random.random() * 0.3) - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._last[host] = time.monotonic()
+
+    async def fetch(
+        self,
+        url: str,
+        *,
+        expect: str = "page",
+        etag: str | None = None,
+        last_modified: str | None = None,
+        method: str = "GET",
+        form: Mapping[str, str] | None = None,
+    ) -> FetchResult:
+        """Fetch with retries on transport errors, 5xx and 429 (Retry-After honoured). Never raises."""
+        pol = self.policy(url)
+        host = urlsplit(url).hostname or ""
+        sem = self._sems.setdefault(host, asyncio.Semaphore(max(1, pol.concurrency)))
+        start = time.monotonic()
+        result = FetchResult(url, "network_error", error="not attempted")
+        for attempt in range(pol.retries + 1):
+            async with sem:
+                await self._polite(host, pol)
+                result = await self._once(url, pol, expect, etag, last_modified, method, form)
+            retry_status = result.http_status in (429, 500, 502, 503, 504)
+            if result.status not in ("network_error",) and not retry_status:
+                break
+            if attempt == pol.retries:
+                break
+            pause = pol.backoff * (2**attempt)
+            if result.http_status in (429, 503):
+                pause = min(pol.max_retry_after, _retry_after(result.headers.get("retry-after"), pause))
+            log.info("retrying %s after %s (%.1fs)", host, result.status, pause)
+            await asyncio.sleep(pause)
+        return FetchResult(
+            result.url,
+            result.status,
+            result.http_status,
+            result.content_type,
+            result.data,
+            result.headers,
+            result.error,
+            time.monotonic() - start,
+        )
+
+    async def _once(
+        self,
+        url: str,
+        pol: Politeness,
+        expect: str,
+        etag: str | None,
+        last_modified: str | None,
+        method: str,
+        form: Mapping[str, str] | None,
+    ) -> FetchResult:
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        current = url
+        try:
+            for _ in range(pol.max_redirects + 1):
+                check_url(current, pol.allow_private)  # every hop, so a redirect cannot reach the intranet
+                self.requests += 1
+                req = self._client.build_request(
+                    method, current, headers=headers, data=dict(form) if form else None, timeout=pol.timeout
+                )
+                resp = await self._client.send(req, stream=True)
+                try:
+                    if resp.is_redirect and resp.headers.get("location"):
+                        current = urljoin(current, resp.headers["location"])
+                        method, form = "GET", None
+                        continue
+                    hdrs = {k.lower(): v for k, v in resp.headers.items()}
+                    ctype = resp.headers.get("content-type")
+                    if resp.status_code == 304:
+                        return FetchResult(current, "not_modified", 304, ctype, b"", hdrs)
+                    declared = resp.headers.get("content-length")
+                    if declared and declared.isdigit() and int(declared) > pol.max_bytes:
+                        return FetchResult(
+                            current,
+                            "too_large",
+                            resp.status_code,
+                            ctype,
+                            b"",
+                            hdrs,
+                            f"declared {declared} bytes > {pol.max_bytes}",
+                        )
+                    chunks, size = [], 0
+                    async for chunk in resp.aiter_bytes():
+                        size += len(chunk)
+                        if size > pol.max_bytes:
+                            return FetchResult(
+                                current,
+                                "too_large",
+                                resp.status_code,
+                                ctype,
+                                b"",
+                                hdrs,
+                                f"more than {pol.max_bytes} bytes",
+                            )
+                        chunks.append(chunk)
+                    data = b"".join(chunks)
+                    self.bytes += size
+                    status = classify(resp.status_code, ctype, data, expect)
+                    return FetchResult(current, status, resp.status_code, ctype, data, hdrs)
+                finally:
+                    await resp.aclose()
+            return FetchResult(current, "http_error", None, error="too many redirects")
+        except BlockedAddress as exc:
+            return FetchResult(current, "blocked", error=str(exc))
+        except httpx.HTTPError as exc:
+            return FetchResult(current, "network_error", error=f"{type(exc).__name__}: {exc}"[:300])
+
+
 def fetch(
     url: str,
     *,
     timeout: float = 30.0,
     max_bytes: int = DEFAULT_MAX_BYTES,
     allow_private: bool = False,
-    max_redirects: int = 5,
+    expect: str = "document",
 ) -> FetchResult:
-    """One GET with a size cap, following redirects by hand so every hop passes the address check."""
-    headers = {"User-Agent": USER_AGENT, "Accept-Language": "zh-CN,zh;q=0.9"}
-    try:
-        with httpx.Client(timeout=timeout, follow_redirects=False, headers=headers) as client:
-            current = url
-            for _ in range(max_redirects + 1):
-                check_url(current, allow_private)
-                with client.stream("GET", current) as resp:
-                    if resp.is_redirect and resp.headers.get("location"):
-                        current = urljoin(current, resp.headers["location"])
-                        continue
-                    chunks, size = [], 0
-                    for chunk in resp.iter_bytes():
-                        size += len(chunk)
-                        if size > max_bytes:
-                            return FetchResult(
-                                current,
-                                "too_large",
-                                resp.status_code,
-                                resp.headers.get("content-type"),
-                                error=f"larger than {max_bytes} bytes",
-                            )
-                        chunks.append(chunk)
-                    data = b"".join(chunks)
-                    status = "ok" if resp.status_code < 400 else "http_error"
-                    return FetchResult(
-                        current, status, resp.status_code, resp.headers.get("content-type"), data, dict(resp.headers)
-                    )
-            return FetchResult(current, "http_error", None, error="too many redirects")
-    except BlockedAddress as exc:
-        return FetchResult(url, "blocked", error=str(exc))
-    except httpx.HTTPError as exc:
-        return FetchResult(url, "network_error", error=f"{type(exc).__name__}: {exc}")
+    """One polite fetch from synchronous code (``nianbao check URL``)."""
+
+    async def run() -> FetchResult:
+        pol = Politeness(timeout=timeout, max_bytes=max_bytes, allow_private=allow_private, retries=1)
+        async with Fetcher(pol) as f:
+            return await f.fetch(url, expect=expect)
+
+    return asyncio.run(run())

@@ -1,0 +1,96 @@
+"""Portal kinds: how to find 年报 links on a portal's list pages. One small module per CMS kind.
+
+A kind turns list pages into ReportLinks and says whether its discovery was *complete*: a
+challenge page, an error or an empty shell on any list page makes it incomplete, so the pipeline
+never reads a blocked portal as "no new reports" or "report withdrawn".
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+from urllib.parse import urljoin
+
+from bs4 import BeautifulSoup
+
+from scrapers.charset import decode
+from scrapers.dates import parse_date
+from scrapers.http import Fetcher, FetchResult
+
+_REPORT = re.compile(r"(政府信息公[开開]|政[务務]公[开開]|信息公[开開]).{0,8}(年度[报報]告|年[报報])")
+_YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
+_LIST_DATE = re.compile(r"((?:19|20)\d{2})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})")
+
+
+@dataclass(frozen=True)
+class ReportLink:
+    url: str
+    title: str
+    year: int | None
+    list_date: date | None
+    portal: str
+
+
+@dataclass
+class Discovery:
+    links: list[ReportLink] = field(default_factory=list)
+    pages: list[tuple[str, str]] = field(default_factory=list)  # (url, fetch status) of every list page
+    complete: bool = True  # every list page answered: False on any failure (portal health counts it)
+    truncated: bool = False  # pagination stopped at max_pages: older items unseen, so absence proves nothing
+    problem: str | None = None  # the first failure, in Chinese, for portal health
+    list_hash: str = ""
+
+    def failed(self, res: FetchResult, what: str) -> None:
+        self.pages.append((res.url, res.status))
+        self.complete = False
+        if self.problem is None:
+            detail = res.error or (f"HTTP {res.http_status}" if res.http_status else "")
+            self.problem = f"{what}：{res.status}{('（' + detail + '）') if detail else ''}"
+
+
+def is_report_title(title: str) -> bool:
+    return bool(_REPORT.search(re.sub(r"\s+", "", title)))
+
+
+def report_year(title: str) -> int | None:
+    m = _YEAR.search(title)
+    return int(m.group(1)) if m else None
+
+
+def list_date(text: str) -> date | None:
+    m = _LIST_DATE.search(text)
+    if not m:
+        return None
+    return parse_date(f"{m.group(1)}-{m.group(2)}-{m.group(3)}")
+
+
+def links_from_html(html: str, base: str, portal: str, item_selector: str = "a") -> list[ReportLink]:
+    """年报 links in an HTML fragment or page, with the date written beside each (li/tr/div text)."""
+    soup = BeautifulSoup(html, "lxml")
+    out = []
+    for a in soup.select(item_selector):
+        href = (a.get("href") or "").strip()
+        title = (a.get("title") or a.get_text(" ", strip=True) or "").strip()
+        if not href or href.startswith(("javascript:", "#", "mailto:")) or not is_report_title(title):
+            continue
+        holder = a.find_parent(["li", "tr", "dd", "p", "div"]) or a
+        out.append(
+            ReportLink(
+                urljoin(base, href),
+                re.sub(r"\s+", "", title),
+                report_year(title),
+                list_date(holder.get_text(" ", strip=True)),
+                portal,
+            )
+        )
+    return out
+
+
+def page_text(res: FetchResult) -> str:
+    return decode(res.data, res.content_type)[0]
+
+
+Discover = Callable[[Fetcher, Any], Awaitable[Discovery]]
