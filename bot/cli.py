@@ -42,9 +42,30 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--config", type=Path, default=Path("config.toml"), help="deployment config (default ./config.toml)")
     c.add_argument("--allow-private", action="store_true", help="allow URLs on private/loopback addresses")
     c.add_argument("--brief", action="store_true", help="summary without the tables")
-    d = sub.add_parser("demo", help="检查内置示例年报 / check the bundled demo reports")
+    d = sub.add_parser("demo", help="运行内置示例门户的一轮监测 / one cycle on the bundled sample portal")
     d.add_argument("--json", action="store_true")
     d.add_argument("--full", action="store_true", help="print the tables too")
+    d.add_argument("--check-only", action="store_true", help="only check the sample report files")
+    for name, text in (
+        ("scan", "扫描一轮后退出 / one cycle, then exit"),
+        ("run", "持续运行的服务 / the service"),
+        ("status", "机关×年度 发布情况 / body × year matrix"),
+        ("reports", "已存储的年报 / stored reports"),
+        ("show", "一份年报及其问题 / one report and its findings"),
+    ):
+        sp = sub.add_parser(name, help=text)
+        sp.add_argument("--config", type=Path, default=Path("config.toml"))
+        if name == "scan":
+            sp.add_argument("--portal", help="only this portal (its name in config.toml)")
+        if name in ("status", "reports"):
+            sp.add_argument("--year", type=int)
+        if name in ("status", "reports", "show", "scan"):
+            sp.add_argument("--json", action="store_true")
+        if name == "show":
+            sp.add_argument("id", type=int)
+    cc = sub.add_parser("config", help="配置文件 / configuration")
+    cc.add_argument("action", choices=["check"])
+    cc.add_argument("--config", type=Path, default=Path("config.toml"))
     return p
 
 
@@ -74,6 +95,14 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    if not args.check_only:
+        from bot.service import run_demo
+
+        return run_demo(json_out=args.json)
+    return cmd_check_demo(args)
+
+
+def cmd_check_demo(args: argparse.Namespace) -> int:
     sources = sorted(str(p) for p in DEMO_DIR.iterdir() if p.is_file() and not p.name.startswith("."))
     print(f"nianbao demo：检查 {len(sources)} 份内置示例年报（{DEMO_DIR}）\n")
     ns = argparse.Namespace(
@@ -101,7 +130,18 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    handlers = {"check": cmd_check, "demo": cmd_demo}
+    from bot import service
+
+    handlers = {
+        "check": cmd_check,
+        "demo": cmd_demo,
+        "scan": service.cmd_scan,
+        "run": service.cmd_run,
+        "status": service.cmd_status,
+        "reports": service.cmd_reports,
+        "show": service.cmd_show,
+        "config": service.cmd_config,
+    }
     return handlers[args.command](args)
 
 

@@ -1,44 +1,181 @@
-"""config.toml, the deployment file. Today it only points `nianbao check` at a rules directory;
-the watching service (portals, bodies, storage, channels) extends it.
+"""config.toml, the deployment: portals and the bodies each must publish for, years to watch, the
+database, the rules directory. Validated on load with line numbers; then frozen.
 
-Validated on load: an unknown section or key is refused with its name, so a typo is never ignored.
+Defaults are defined once, here. A bad edit names the file, the line and the key, in Chinese and
+English, and nothing starts with a config that was only half understood.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
+from typing import Any
+
+from rules.config import BODY_TYPES
+from scrapers.portals import KINDS
 
 
 class ConfigError(ValueError):
-    """config.toml is invalid; the message names the file and the key."""
+    """config.toml is invalid; the message names the file, line and key."""
+
+
+@dataclass(frozen=True)
+class Body:
+    name: str
+    body_type: str
+    region: str = ""
+    aliases: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Portal:
+    name: str
+    kind: str
+    list_url: str
+    kind_config: Any  # the kind's own frozen dataclass (scrapers.portals.KINDS)
+    bodies: tuple[Body, ...] = ()
+    every_hours: float = 6.0
+    season_every_hours: float = 1.0
+    concurrency: int = 1
+    delay: float = 1.0
+    timeout: float = 30.0
+    allow_private: bool = False
 
 
 @dataclass(frozen=True)
 class Config:
     path: Path | None = None
     rules_dir: Path | None = None
+    database: Path = Path("var/nianbao.db")
+    years: tuple[int, ...] = ()
+    unhealthy_after: int = 3
+    deadline_grace_days: int = 0
+    portals: tuple[Portal, ...] = field(default_factory=tuple)
+
+    def watched_years(self, today: date) -> tuple[int, ...]:
+        return self.years or (today.year - 1,)
 
 
-_KNOWN = {"rules": {"dir"}}
+_SERVICE = {"database": str, "years": list, "unhealthy_after": int, "deadline_grace_days": int}
+_PORTAL = {
+    "name": str,
+    "kind": str,
+    "list_url": str,
+    "bodies": list,
+    "every_hours": (int, float),
+    "season_every_hours": (int, float),
+    "concurrency": int,
+    "delay": (int, float),
+    "timeout": (int, float),
+    "allow_private": bool,
+}
+_BODY = {"name": str, "body_type": str, "region": str, "aliases": list}
+
+
+class _Locator:
+    """Approximate line numbers (tomllib gives none): the n-th [[portals]] header and keys after it."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+
+    def find(self, pattern: str, start: int = 0) -> int:
+        rx = re.compile(pattern)
+        for i in range(start, len(self.lines)):
+            if rx.search(self.lines[i]):
+                return i + 1
+        return start + 1 if start else 1
+
+    def portal(self, n: int) -> int:
+        count = -1
+        for i, line in enumerate(self.lines):
+            if re.match(r"\s*\[\[portals\]\]", line):
+                count += 1
+                if count == n:
+                    return i + 1
+        return 1
+
+
+def _check_keys(
+    where: str, line: int, data: dict[str, Any], spec: dict[str, Any], extra: set[str] = frozenset()
+) -> None:
+    for key, value in data.items():
+        if key in extra:
+            continue
+        if key not in spec:
+            raise ConfigError(
+                f"{where}:{line}: 未知的键“{key}” / unknown key {key!r} (known: {', '.join(sorted(set(spec) | extra))})"
+            )
+        if not isinstance(value, spec[key]) or (spec[key] is int and isinstance(value, bool)):
+            got = type(value).__name__
+            raise ConfigError(f"{where}:{line}: “{key}”的类型不对 / {key!r} has the wrong type ({got})")
+
+
+def _kind_fields(kind: str) -> set[str]:
+    return {f.name for f in dataclasses.fields(KINDS[kind][0])} - {"name", "list_url"}
 
 
 def load_config(path: Path) -> Config:
+    """Load and validate; a missing file is an empty config (`nianbao check` works without one)."""
     if not path.exists():
         return Config()
+    text = path.read_text(encoding="utf-8")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: TOML 语法错误 / syntax error: {exc}") from exc
-    for section, body in data.items():
-        if section not in _KNOWN:
-            raise ConfigError(f"{path}: 未知的配置节 [{section}] / unknown section [{section}]")
-        if not isinstance(body, dict):
-            raise ConfigError(f"{path}: [{section}] 应为表 / must be a table")
-        for key in body:
-            if key not in _KNOWN[section]:
-                raise ConfigError(f"{path}: [{section}] 未知的键“{key}” / unknown key {key!r}")
-    rules = data.get("rules", {}).get("dir")
-    rules_dir = (path.parent / rules).resolve() if rules else None
-    return Config(path, rules_dir)
+    loc = _Locator(text)
+    for section in data:
+        if section not in ("service", "rules", "portals"):
+            line = loc.find(r"^\s*\[+" + re.escape(section))
+            raise ConfigError(f"{path}:{line}: 未知的配置节 [{section}] / unknown section [{section}]")
+    rules = data.get("rules", {})
+    _check_keys(str(path), loc.find(r"^\s*\[rules\]"), rules, {"dir": str})
+    service = data.get("service", {})
+    _check_keys(str(path), loc.find(r"^\s*\[service\]"), service, _SERVICE)
+    years = tuple(service.get("years", ()))
+    if not all(isinstance(y, int) and 2008 <= y <= 2100 for y in years):
+        line = loc.find(r"^\s*years")
+        raise ConfigError(f"{path}:{line}: years 应为年份列表 / years must be a list of years")
+    portals = []
+    names: set[str] = set()
+    for n, p in enumerate(data.get("portals", [])):
+        line = loc.portal(n)
+        kind = p.get("kind")
+        if kind not in KINDS:
+            raise ConfigError(
+                f"{path}:{line}: 门户类型“{kind}”不存在 / unknown portal kind {kind!r} (known: {', '.join(KINDS)})"
+            )
+        extra = _kind_fields(kind)
+        _check_keys(str(path), line, p, _PORTAL, extra)
+        for req in ("name", "list_url"):
+            if not p.get(req):
+                raise ConfigError(f"{path}:{line}: 缺少“{req}” / [[portals]] needs {req!r}")
+        if p["name"] in names:
+            raise ConfigError(f"{path}:{line}: 门户名称重复“{p['name']}” / duplicate portal name")
+        names.add(p["name"])
+        bodies = []
+        for b in p.get("bodies", []):
+            bline = loc.find(re.escape(str(b.get("name", ""))), line)
+            _check_keys(str(path), bline, b, _BODY)
+            if b.get("body_type") not in BODY_TYPES:
+                raise ConfigError(
+                    f"{path}:{bline}: body_type 应为 {'/'.join(BODY_TYPES)} / bad body_type {b.get('body_type')!r}"
+                )
+            bodies.append(Body(b["name"], b["body_type"], b.get("region", ""), tuple(b.get("aliases", ()))))
+        kind_cfg = KINDS[kind][0](name=p["name"], list_url=p["list_url"], **{k: v for k, v in p.items() if k in extra})
+        common = {k: v for k, v in p.items() if k in _PORTAL and k not in ("name", "kind", "list_url", "bodies")}
+        portals.append(Portal(p["name"], kind, p["list_url"], kind_cfg, tuple(bodies), **common))
+    base = path.parent
+    return Config(
+        path=path,
+        rules_dir=(base / rules["dir"]).resolve() if rules.get("dir") else None,
+        database=(base / service.get("database", "var/nianbao.db")).resolve(),
+        years=years,
+        unhealthy_after=service.get("unhealthy_after", 3),
+        deadline_grace_days=service.get("deadline_grace_days", 0),
+        portals=tuple(portals),
+    )

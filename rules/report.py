@@ -84,3 +84,37 @@ class Report:
     problems: tuple[str, ...] = ()
     unreadable: str | None = None
     text: str = ""
+
+
+def snapshot(report: Report) -> dict[str, Any]:
+    """What the store keeps of a Report so that next year's checks can use it (cross-year rules)."""
+    return {
+        "source": report.source,
+        "kind": report.kind,
+        "title": report.title,
+        "body": report.body,
+        "body_type": report.body_type,
+        "year": report.year,
+        "format": report.format,
+        "format_used": report.format_used,
+        "tables": report.tables,
+        "section_text": {str(k): v for k, v in report.section_text.items()},
+    }
+
+
+def from_snapshot(data: dict[str, Any]) -> Report:
+    return Report(
+        source=data.get("source", ""),
+        kind=data.get("kind", ""),
+        title=data.get("title"),
+        body=data.get("body"),
+        body_type=data.get("body_type"),
+        year=data.get("year"),
+        format=data.get("format", "unknown"),
+        format_used=data.get("format_used", {}),
+        format_tokens={},
+        published=Published(None, None),
+        sections=(),
+        tables=data.get("tables", {}),
+        section_text={int(k): v for k, v in data.get("section_text", {}).items()},
+    )

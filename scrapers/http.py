@@ -102,10 +102,10 @@ def classify(resp_status: int, content_type: str | None, data: bytes, expect: st
         return "ok"  # article pages are HTML documents too; the extractor decides what they hold
     if expect == "binary" and is_html:
         return "wrong_content_type"  # a .pdf URL answering HTML is an error page
-    if expect in ("page", "document") and is_html:
+    if expect in ("page", "document") and is_html and b"<datastore" not in data and data.count(b"<a ") < 3:
         text = re.sub(rb"<script.*?</script>|<style.*?</style>|<[^>]+>|\s+|&nbsp;", b"", data, flags=re.S | re.I)
         if len(text) < 60 and data.lower().count(b"<script") >= 1:
-            return "empty_shell"
+            return "empty_shell"  # content comes from an API: not "nothing here"
     return "ok"
 
 

@@ -125,7 +125,8 @@ def signature_date(doc: Document) -> tuple[date, str] | None:
 
 
 def publication(doc: Document, given: date | None = None) -> Published:
-    """Strongest evidence first: given, PubDate meta, the page's 发布日期, the URL, the signature date."""
+    """Strongest evidence first: given, PubDate meta, the page's 发布日期, the list page's date, the first
+    time the bot saw it, a date in the URL, the signature date (落款)."""
     if given:
         return Published(given, "given")
     for key in ("pubdate", "publishtime", "firstpublishtime", "publishdate"):
@@ -137,6 +138,8 @@ def publication(doc: Document, given: date | None = None) -> Published:
         return Published(date.fromisoformat(doc.meta["page_date"]), "page", doc.meta.get("page_date_text"))
     if doc.meta.get("list_date"):
         return Published(date.fromisoformat(doc.meta["list_date"]), "list", None)
+    if doc.meta.get("first_seen"):
+        return Published(date.fromisoformat(doc.meta["first_seen"]), "first_seen", None)
     if doc.meta.get("url_date"):
         return Published(date.fromisoformat(doc.meta["url_date"]), "url", doc.source)
     sig = signature_date(doc)

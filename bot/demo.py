@@ -1,0 +1,156 @@
+"""The bundled demo: a sample portal on 127.0.0.1 (a Hanweb-style column with dataproxy paging, a
+TRS-style list over two pages, a GBK article, PDF and DOCX attachments, clean and defective reports,
+one body that never publishes), one real scan cycle into an embedded SQLite file, and what it found."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.fixture_portal import FixturePortal, Route, datastore
+
+ROOT = Path(__file__).resolve().parent.parent
+REPORTS = ROOT / "demo" / "reports"
+
+_LI = '<li><a href="{href}" target="_blank" title="{title}">{title}</a><span>{date}</span></li>'
+
+
+def _article(title: str, attachment: str, name: str, date: str) -> bytes:
+    return (
+        f'<html><head><meta name="ArticleTitle" content="{title}"><meta name="PubDate" content="{date} 10:00">'
+        f'<title>{title}</title></head><body><div class="TRS_Editor"><p>{title}</p>'
+        f'<p>附件：<a href="{attachment}">{name}</a></p></div></body></html>'
+    ).encode()
+
+
+def build(portal: FixturePortal) -> None:
+    """Fill the fixture portal with the demo site."""
+    r = portal.routes
+    # ---- Hanweb column: 2 records in the page, 2 more (and a news item) through dataproxy.jsp
+    records = [
+        _LI.format(
+            href="/art/2022/1/20/art_1001_11.html",
+            title="示例区王集镇人民政府2021年政府信息公开工作年度报告",
+            date="2022-01-20",
+        ),
+        _LI.format(
+            href="/art/2022/1/21/art_1001_12.html", title="示例区王集镇人民政府2021年度防汛工作总结", date="2022-01-21"
+        ),
+        _LI.format(
+            href="/art/2024/2/6/art_1001_13.html",
+            title="示例区城东街道办事处2023年政府信息公开工作年度报告",
+            date="2024-02-06",
+        ),
+        _LI.format(
+            href="/art/2023/3/20/art_1001_14.html",
+            title="示例区人民政府2022年政府信息公开工作年度报告",
+            date="2023-03-20",
+        ),
+    ]
+    portal.proxies["/module/web/jpage/dataproxy.jsp"] = records
+    column = (
+        '<html><head><meta charset="utf-8"><title>政府信息公开年报</title></head><body><div id="1001">'
+        '<script type="text/xml">'
+        + datastore(
+            records[:2],
+            len(records),
+            "/module/web/jpage/dataproxy.jsp?page=1&webid=1&path=/&columnid=1001"
+            "&unitid=5001&webname=示例区&permissiontype=0",
+        )
+        + "</script><script>var perpage=2;</script></div></body></html>"
+    )
+    r["/col/col1001/index.html"] = Route(column.encode())
+    r["/art/2022/1/20/art_1001_11.html"] = Route(
+        (REPORTS / "02-示例区王集镇-2021-GBK.html").read_bytes(), "text/html; charset=gb2312"
+    )
+    r["/art/2024/2/6/art_1001_13.html"] = Route(
+        _article(
+            "示例区城东街道办事处2023年政府信息公开工作年度报告",
+            "/module/download/P020240206.pdf",
+            "年报全文.pdf",
+            "2024-02-06",
+        )
+    )
+    r["/module/download/P020240206.pdf"] = Route(
+        (REPORTS / "03-示例区城东街道-2023.pdf").read_bytes(), "application/octet-stream"
+    )
+    r["/art/2023/3/20/art_1001_14.html"] = Route(
+        _article(
+            "示例区人民政府2022年政府信息公开工作年度报告",
+            "/module/download/P020230320.docx",
+            "年报.docx",
+            "2023-03-20",
+        )
+    )
+    r["/module/download/P020230320.docx"] = Route(
+        (REPORTS / "06-示例区人民政府-2022.docx").read_bytes(), "application/vnd.openxmlformats-officedocument"
+    )
+    # ---- TRS list: index.html + index_1.html
+    page0 = (
+        '<html><body><ul class="list">'
+        + _LI.format(
+            href="./202404/t20240401_2001.html", title="洪泽区人民政府2023年政府信息公开工作年度报告", date="2024-04-01"
+        )
+        + '</ul><script>createPageHTML(2, 0, "index", "html");</script></body></html>'
+    )
+    page1 = (
+        '<html><body><ul class="list">'
+        + _LI.format(
+            href="./202201/t20220120_1999.html",
+            title="示例区王集镇人民政府2021年政府信息公开工作年度报告",
+            date="2022-01-20",
+        )
+        + '</ul><script>createPageHTML(2, 1, "index", "html");</script></body></html>'
+    )
+    r["/bm/nb/index.html"] = Route(page0.encode())
+    r["/bm/nb/index_1.html"] = Route(page1.encode())
+    r["/bm/nb/202404/t20240401_2001.html"] = Route(
+        _article("洪泽区人民政府2023年政府信息公开工作年度报告", "./P020240401.pdf", "年报.pdf", "2024-04-01")
+    )
+    r["/bm/nb/202404/P020240401.pdf"] = Route((REPORTS / "04-洪泽区-2023.pdf").read_bytes(), "application/pdf")
+    r["/bm/nb/202201/t20220120_1999.html"] = Route((REPORTS / "05-示例区王集镇-表三为图片.html").read_bytes())
+
+
+def config_text(base: str, database: str) -> str:
+    return f'''[service]
+database = "{database}"
+years = [2021, 2022, 2023]
+unhealthy_after = 2
+
+[rules]
+dir = "{(ROOT / "rules").as_posix()}"
+
+[[portals]]
+name = "示例区政府信息公开平台（大汉）"
+kind = "hanweb"
+list_url = "{base}/col/col1001/index.html"
+allow_private = true
+delay = 0.0
+
+[[portals.bodies]]
+name = "示例区王集镇人民政府"
+body_type = "township"
+aliases = ["王集镇"]
+
+[[portals.bodies]]
+name = "示例区城东街道办事处"
+body_type = "subdistrict"
+
+[[portals.bodies]]
+name = "示例区人民政府"
+body_type = "government"
+
+[[portals.bodies]]
+name = "示例区李庄镇人民政府"
+body_type = "township"
+
+[[portals]]
+name = "洪泽区部门年报（TRS）"
+kind = "trs"
+list_url = "{base}/bm/nb/index.html"
+allow_private = true
+delay = 0.0
+
+[[portals.bodies]]
+name = "洪泽区人民政府"
+body_type = "government"
+'''

@@ -1,0 +1,105 @@
+"""A small real HTTP server on 127.0.0.1 that behaves like a government portal: static routes with
+chosen status, headers and bytes, plus a Hanweb dataproxy.jsp that pages through records on POST.
+
+Used by the demo and by the tests (a real server, not a mock); routes can be changed between scans
+to publish, edit, withdraw or block.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import threading
+from dataclasses import dataclass, field
+from urllib.parse import parse_qs, urlsplit
+
+
+@dataclass
+class Route:
+    body: bytes
+    content_type: str = "text/html; charset=utf-8"
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=dict)
+    etag: bool = True  # answer If-None-Match with 304
+
+
+def datastore(records: list[str], total: int | None = None, nextgroup: str | None = None) -> str:
+    """Hanweb's <datastore> XML: records as CDATA, the total, optionally the nextgroup link."""
+    recs = "".join(f"<record><![CDATA[{r}]]></record>" for r in records)
+    ng = f'<nextgroup><![CDATA[<a href="{nextgroup}"></a>]]></nextgroup>' if nextgroup else ""
+    return (
+        f"<datastore>{ng}<recordset>{recs}</recordset><totalrecord>{total if total is not None else len(records)}"
+        f"</totalrecord></datastore>"
+    )
+
+
+class FixturePortal:
+    def __init__(self) -> None:
+        self.routes: dict[str, Route] = {}
+        self.proxies: dict[str, list[str]] = {}  # dataproxy path → all records
+        self.hits: list[tuple[str, str, int]] = []  # (method, path, status) of every request
+        portal = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+            def _send(self, status: int, body: bytes, ctype: str, headers: dict[str, str]) -> None:
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                for k, v in headers.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                path = urlsplit(self.path).path
+                route = portal.routes.get(path)
+                if route is None:
+                    portal.hits.append(("GET", path, 404))
+                    return self._send(404, b"<html><body>404</body></html>", "text/html", {})
+                tag = '"' + hashlib.sha1(route.body).hexdigest()[:16] + '"'
+                if route.etag and route.status == 200 and self.headers.get("If-None-Match") == tag:
+                    portal.hits.append(("GET", path, 304))
+                    return self._send(304, b"", route.content_type, {"ETag": tag})
+                portal.hits.append(("GET", path, route.status))
+                headers = {**route.headers, **({"ETag": tag} if route.etag else {})}
+                self._send(route.status, route.body, route.content_type, headers)
+
+            def do_POST(self) -> None:
+                path = urlsplit(self.path).path
+                length = int(self.headers.get("Content-Length") or 0)
+                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode("utf-8", "replace")).items()}
+                records = portal.proxies.get(path)
+                if records is None:
+                    portal.hits.append(("POST", path, 404))
+                    return self._send(404, b"", "text/plain", {})
+                start, end = int(form.get("startrecord", 1)), int(form.get("endrecord", len(records)))
+                body = datastore(records[start - 1 : end], len(records)).encode("utf-8")
+                portal.hits.append(("POST", path, 200))
+                self._send(200, body, "text/xml; charset=utf-8", {})
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def start(self) -> FixturePortal:
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+    def __enter__(self) -> FixturePortal:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,320 @@
+"""One scan of one portal: discover → new or changed? → fetch + extract → read → check → store → events.
+
+Idempotent: an unchanged report (304, or the same bytes) is neither re-downloaded in full nor
+re-parsed, and the same facts never produce a second event (the store keys every event). A failed
+or blocked list page makes the discovery incomplete: nothing is withdrawn and the portal's health
+records the failure — a challenge page is never read as "no new reports".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from bot.checking import Outcome, to_json
+from bot.config import Body, Config, Portal
+from bot.events import (
+    DeadlineMissed,
+    FindingsChanged,
+    PortalRecovered,
+    PortalUnhealthy,
+    ReportChanged,
+    ReportPublished,
+    ReportWithdrawn,
+)
+from bot.store import Store
+from rules.config import RuleSet
+from rules.engine import check
+from rules.normalize import norm
+from rules.read.document import read
+from rules.report import from_snapshot, snapshot
+from scrapers.document import Document
+from scrapers.extract import extract
+from scrapers.http import Fetcher, Politeness
+from scrapers.portals import KINDS, ReportLink
+
+log = logging.getLogger(__name__)
+MAX_ATTACHMENTS = 3
+_PAGE_EVIDENCE = (
+    "pubdate",
+    "publishtime",
+    "firstpublishtime",
+    "publishdate",
+    "page_date",
+    "page_date_text",
+    "url_date",
+    "articletitle",
+    "html_title",
+)
+
+
+@dataclass
+class ScanResult:
+    portal: str
+    complete: bool = True
+    problem: str | None = None
+    pages: int = 0
+    links: int = 0
+    new: int = 0
+    changed: int = 0
+    unchanged: int = 0
+    withdrawn: int = 0
+    errors: int = 0
+    events: list[Any] = field(default_factory=list)
+
+
+def match_body(portal: Portal, title: str, body: str | None) -> Body | None:
+    """The configured body a report belongs to: its name or an alias in the title or the read body."""
+    hay = norm(title) + "|" + norm(body or "")
+    best = None
+    for b in portal.bodies:
+        for name in (b.name, *b.aliases):
+            n = norm(name)
+            if n and n in hay and (best is None or len(n) > best[0]):
+                best = (len(n), b)
+    return best[1] if best else None
+
+
+def politeness(portal: Portal) -> Politeness:
+    return Politeness(
+        concurrency=portal.concurrency, delay=portal.delay, timeout=portal.timeout, allow_private=portal.allow_private
+    )
+
+
+async def _document(fetcher: Fetcher, url: str, data: bytes, ctype: str | None) -> tuple[Document, str | None]:
+    """Extract the page; when it only links its report, read the best attachment (keeping page dates)."""
+    doc = await asyncio.to_thread(extract, data, url, ctype)
+    if doc.kind != "html" or len(doc.tables) >= 3 or not doc.meta.get("attachments"):
+        return doc, None
+    best, used = doc, None
+    for link in [u for u in doc.meta["attachments"].splitlines() if u.startswith("http")][:MAX_ATTACHMENTS]:
+        res = await fetcher.fetch(link, expect="binary")
+        if not res.ok:
+            continue
+        att = await asyncio.to_thread(extract, res.data, res.url, res.content_type)
+        if att.unreadable or len(att.tables) <= len(best.tables):
+            continue
+        best = replace(att, meta={**att.meta, **{k: doc.meta[k] for k in _PAGE_EVIDENCE if k in doc.meta}})
+        used = link
+    return best, used
+
+
+async def process_link(
+    link: ReportLink, portal: Portal, fetcher: Fetcher, store: Store, rules: RuleSet, now: datetime, result: ScanResult
+) -> None:
+    stamp = now.isoformat(timespec="seconds")
+    rep = store.report(link.url)
+    res = await fetcher.fetch(
+        link.url,
+        expect="document",
+        etag=rep["etag"] if rep else None,
+        last_modified=rep["last_modified"] if rep else None,
+    )
+    if res.status == "not_modified" and rep:
+        store.touch(rep["id"], stamp)
+        result.unchanged += 1
+        return
+    if not res.ok:
+        result.errors += 1
+        log.warning("report %s: %s %s", link.url, res.status, res.error or res.http_status)
+        return
+    digest = hashlib.sha256(res.data).hexdigest()
+    if rep and rep["content_hash"] == digest:
+        store.touch(rep["id"], stamp, res.etag, res.last_modified)  # same bytes: no re-parse
+        result.unchanged += 1
+        return
+    doc, attachment = await _document(fetcher, link.url, res.data, res.content_type)
+    first_seen = rep["first_seen"][:10] if rep else now.date().isoformat()
+    extra = {"first_seen": first_seen, **({"list_date": link.list_date.isoformat()} if link.list_date else {})}
+    doc = replace(doc, meta={**extra, **doc.meta})
+    body = match_body(portal, link.title, None)
+    report = read(doc, rules.formats, year=link.year, body_type=body.body_type if body else None)
+    body = body or match_body(portal, link.title, report.body)
+    if body:
+        report = replace(report, body=body.name, body_type=body.body_type)
+    report = replace(report, source=link.url)
+    prev = store.previous_snapshot(report.body, report.year)
+    findings = [] if report.unreadable else check(report, rules, from_snapshot(prev) if prev else None)
+    outcome = Outcome(link.url, report, findings, report.unreadable, attachment)
+    out = to_json(outcome, rules)
+    rows = [{**f.as_json(), "fingerprint": f.fingerprint(report.body or "", report.year)} for f in findings]
+    fetched = {
+        "content_hash": digest,
+        "final_url": res.url,
+        "content_type": res.content_type,
+        "size": len(res.data),
+        "etag": res.etag,
+        "last_modified": res.last_modified,
+    }
+
+    def make_events(rid: int, vid: int, old: set[str] | None, new: set[str]) -> list[tuple[Any, str]]:
+        evs: list[tuple[Any, str]] = []
+        errors = sum(1 for f in findings if f.severity == "error")
+        if old is None:
+            evs.append(
+                (
+                    ReportPublished(portal.name, report.body, report.year, link.url, link.title, rid, errors),
+                    f"published|{rid}",
+                )
+            )
+        else:
+            evs.append(
+                (
+                    ReportChanged(portal.name, report.body, report.year, link.url, link.title, rid, vid),
+                    f"changed|{rid}|{vid}",
+                )
+            )
+        if new != (old or set()):
+            evs.append(
+                (
+                    FindingsChanged(
+                        report.body,
+                        report.year,
+                        rid,
+                        vid,
+                        tuple(sorted(new - (old or set()))),
+                        tuple(sorted((old or set()) - new)),
+                    ),
+                    f"findings|{rid}|{vid}",
+                )
+            )
+        return evs
+
+    events = store.save_version(
+        link={
+            "url": link.url,
+            "portal": portal.name,
+            "title": link.title,
+            "list_date": link.list_date.isoformat() if link.list_date else None,
+        },
+        fetched=fetched,
+        result=out,
+        snapshot=snapshot(report),
+        findings=rows,
+        text=report.text,
+        now=stamp,
+        make_events=make_events,
+    )
+    result.events.extend(events)
+    if rep is None:
+        result.new += 1
+    else:
+        result.changed += 1
+
+
+async def scan_portal(
+    portal: Portal, store: Store, rules: RuleSet, now: datetime, threshold: int = 3, fetcher: Fetcher | None = None
+) -> ScanResult:
+    """One cycle for one portal. Never raises for network or content problems: they are recorded."""
+    own = fetcher is None
+    fetcher = fetcher or Fetcher(politeness(portal))
+    result = ScanResult(portal.name)
+    stamp = now.isoformat(timespec="seconds")
+    run_id = store.start_run(portal.name, stamp)
+    try:
+        discovery = await KINDS[portal.kind][1](fetcher, portal.kind_config)
+        result.complete, result.problem = discovery.complete, discovery.problem
+        result.pages, result.links = len(discovery.pages), len(discovery.links)
+        failing = next((s for _, s in discovery.pages if s not in ("ok", "not_modified")), "ok")
+        health = store.record_health(
+            portal.name,
+            discovery.complete,
+            failing,
+            discovery.problem,
+            stamp,
+            threshold,
+            PortalUnhealthy(portal.name, "blocked" if failing == "challenge" else "down", threshold, discovery.problem),
+            PortalRecovered(portal.name),
+        )
+        if health:
+            result.events.append(health)
+        for link in discovery.links:
+            try:
+                await process_link(link, portal, fetcher, store, rules, now, result)
+            except Exception:  # one broken report must not stop the portal's other reports
+                log.exception("processing %s failed", link.url)
+                result.errors += 1
+        if discovery.complete and not discovery.truncated:
+            seen = {x.url for x in discovery.links}
+            for rep in store.active_reports(portal.name):
+                if rep["url"] not in seen:
+                    ev = store.withdraw(
+                        rep["id"],
+                        stamp,
+                        ReportWithdrawn(portal.name, rep["body"], rep["year"], rep["url"], rep["id"]),
+                        f"withdrawn|{rep['id']}|{rep['last_seen']}",
+                    )
+                    if ev:
+                        result.events.append(ev)
+                        result.withdrawn += 1
+    finally:
+        status = "ok" if result.complete else "failed"
+        store.finish_run(
+            run_id,
+            now.isoformat(timespec="seconds"),
+            status=status,
+            pages=result.pages,
+            links=result.links,
+            new_reports=result.new,
+            changed=result.changed,
+            unchanged=result.unchanged,
+            withdrawn=result.withdrawn,
+            errors=result.errors,
+            note=result.problem,
+        )
+        if own:
+            await fetcher.close()
+    return result
+
+
+def deadline_events(config: Config, store: Store, rules: RuleSet, today: date, stamp: str) -> list[Any]:
+    """DeadlineMissed, exactly once per expected body and year, when deadline + grace passed with no report."""
+    out = []
+    for portal in config.portals:
+        for body in portal.bodies:
+            for year in config.watched_years(today):
+                due = rules.deadline(year, body.body_type)
+                if today <= due + timedelta(days=config.deadline_grace_days):
+                    continue
+                if store.one("SELECT id FROM reports WHERE body = ? AND year = ?", (body.name, year)):
+                    continue
+                ev = store.record_once(
+                    DeadlineMissed(body.name, body.body_type, year, due.isoformat(), portal.name),
+                    f"missed|{body.name}|{year}",
+                    stamp,
+                )
+                if ev:
+                    out.append(ev)
+    return out
+
+
+async def scan_all(
+    config: Config, store: Store, rules: RuleSet, now: datetime, only: str | None = None
+) -> list[ScanResult]:
+    """A full cycle: every portal concurrently (each with its own politeness), then the deadline watch."""
+    store.sync_config(
+        [{"name": p.name, "kind": p.kind, "list_url": p.list_url} for p in config.portals],
+        [
+            {"name": b.name, "portal": p.name, "body_type": b.body_type, "region": b.region, "aliases": list(b.aliases)}
+            for p in config.portals
+            for b in p.bodies
+        ],
+    )
+    portals = [p for p in config.portals if only is None or p.name == only]
+
+    async def guarded(p: Portal) -> ScanResult:
+        try:
+            return await scan_portal(p, store, rules, now, config.unhealthy_after)
+        except Exception as exc:  # a bug in one portal's kind must not stop the others
+            log.exception("portal %s failed", p.name)
+            return ScanResult(p.name, complete=False, problem=f"{type(exc).__name__}: {exc}")
+
+    results = list(await asyncio.gather(*(guarded(p) for p in portals)))
+    missed = deadline_events(config, store, rules, now.date(), now.isoformat(timespec="seconds"))
+    if results:
+        results[-1].events.extend(missed)
+    return results

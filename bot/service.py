@@ -1,0 +1,282 @@
+"""The service commands: scan (one cycle), run (scheduled, until SIGTERM), status, reports, show,
+config check, and the demo. Events are logged here; the alerts issue routes them to channels."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+import tempfile
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from bot.config import Config, ConfigError, load_config
+from bot.pipeline import ScanResult, scan_all
+from bot.status import matrix, render
+from bot.store import Store
+from bot.summary import pad
+from rules.config import RulesError, RuleSet, load_rules
+
+TZ = ZoneInfo("Asia/Shanghai")
+log = logging.getLogger(__name__)
+_SEV = {"error": "错误", "warning": "警告", "advisory": "提示"}
+
+
+def now_local() -> datetime:
+    return datetime.now(TZ).replace(tzinfo=None)  # portals publish naive Asia/Shanghai times
+
+
+def _load(path: Path) -> tuple[Config, RuleSet]:
+    config = load_config(path)
+    if config.path is None:
+        raise ConfigError(f"{path}: 找不到配置文件 / config file not found")
+    return config, load_rules(config.rules_dir)
+
+
+def _guard(fn: Any) -> Any:
+    def wrapped(args: argparse.Namespace) -> int:
+        try:
+            return fn(args)
+        except (ConfigError, RulesError) as exc:
+            print(f"配置错误 / configuration error: {exc}", file=sys.stderr)
+            return 2
+
+    return wrapped
+
+
+def describe_event(ev: Any) -> str:
+    """One Chinese line per event (the alerts issue renders full messages)."""
+    name = type(ev).__name__
+    d = asdict(ev)
+    who = f"{d.get('body') or '未识别机关'} {d.get('year')}年度"
+    if name == "ReportPublished":
+        text = f"新发布：{who}报告（错误级问题 {d['errors']} 个）"
+    elif name == "ReportChanged":
+        text = f"已修改：{who}报告出现新版本"
+    elif name == "ReportWithdrawn":
+        text = f"已撤下：{who}报告不再出现在栏目中"
+    elif name == "FindingsChanged":
+        text = f"问题变化：{who} 新增 {len(d['added'])} 个，已纠正 {len(d['resolved'])} 个"
+    elif name == "DeadlineMissed":
+        text = f"逾期未发布：{who}报告（期限 {d['deadline']}）"
+    elif name == "PortalUnhealthy":
+        why = "被反爬拦截" if d["status"] == "blocked" else "无法访问"
+        text = f"门户异常：{d['portal']}（{why}，{d['problem']}）"
+    else:
+        text = f"门户恢复：{d.get('portal')}"
+    return f"[{name}] {text}"
+
+
+def scan_summary(results: list[ScanResult]) -> str:
+    lines = ["  " + pad("门户", 34) + "列表页 年报链接 新增 修改 未变 撤下 错误  状态"]
+    for r in results:
+        state = "完整" if r.complete else f"未完成：{r.problem}"
+        lines.append(
+            "  " + pad(r.portal, 34) + f"{r.pages:>6} {r.links:>8} {r.new:>4} {r.changed:>4} {r.unchanged:>4} "
+            f"{r.withdrawn:>4} {r.errors:>4}  {state}"
+        )
+    return "\n".join(lines)
+
+
+def scan_once(config: Config, rules: RuleSet, only: str | None = None) -> list[ScanResult]:
+    store = Store(config.database)
+    try:
+        results = asyncio.run(scan_all(config, store, rules, now_local(), only))
+    finally:
+        store.close()
+    return results
+
+
+@_guard
+def cmd_scan(args: argparse.Namespace) -> int:
+    config, rules = _load(args.config)
+    if args.portal and args.portal not in {p.name for p in config.portals}:
+        print(f"没有名为“{args.portal}”的门户 / no such portal", file=sys.stderr)
+        return 2
+    results = scan_once(config, rules, args.portal)
+    events = [e for r in results for e in r.events]
+    if args.json:
+        print(
+            json.dumps(
+                {
+                    "portals": [{k: v for k, v in asdict(r).items() if k != "events"} for r in results],
+                    "events": [{"type": type(e).__name__, **asdict(e)} for e in events],
+                },
+                ensure_ascii=False,
+                default=str,
+            )
+        )
+    else:
+        print(scan_summary(results))
+        for e in events:
+            print("  " + describe_event(e))
+    return 0 if all(r.complete for r in results) else 1
+
+
+@_guard
+def cmd_status(args: argparse.Namespace) -> int:
+    config, rules = _load(args.config)
+    store = Store(config.database)
+    rows = matrix(config, store, rules, now_local().date())
+    if args.year:
+        rows = [r for r in rows if r["year"] == args.year]
+    print(json.dumps(rows, ensure_ascii=False) if args.json else render(rows))
+    return 0
+
+
+@_guard
+def cmd_reports(args: argparse.Namespace) -> int:
+    config, _rules = _load(args.config)
+    rows = Store(config.database).reports(args.year)
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return 0
+    for r in rows:
+        print(
+            f"  #{r['id']:<4}{pad(r['body'] or '?', 26)}{r['year'] or '?':<6}{r['status']:<10}"
+            f"{r['published'] or '-':<12}错误 {r['errors']} 警告 {r['warnings']}  {r['url']}"
+        )
+    return 0
+
+
+@_guard
+def cmd_show(args: argparse.Namespace) -> int:
+    config, _rules = _load(args.config)
+    store = Store(config.database)
+    rep = store.one("SELECT * FROM reports WHERE id = ?", (args.id,))
+    if rep is None:
+        print(f"没有编号为 {args.id} 的年报 / no report #{args.id}", file=sys.stderr)
+        return 2
+    findings = store.findings_of(args.id)
+    if args.json:
+        print(json.dumps({"report": rep, "findings": findings}, ensure_ascii=False))
+        return 0
+    print(f"#{rep['id']} {rep['title']}\n  {rep['url']}\n  状态：{rep['status']}  首次发现：{rep['first_seen']}")
+    for f in findings:
+        print(f"   [{_SEV.get(f['severity'], f['severity'])}] {f['kind']} @ {f['where']}：{f['message']}")
+    return 0
+
+
+@_guard
+def cmd_config(args: argparse.Namespace) -> int:
+    config, rules = _load(args.config)
+    bodies = sum(len(p.bodies) for p in config.portals)
+    print(
+        f"配置有效 / config OK: {len(config.portals)} 个门户，{bodies} 个机关，数据库 {config.database}，"
+        f"规则 {rules.source}"
+    )
+    return 0
+
+
+@_guard
+def cmd_run(args: argparse.Namespace) -> int:
+    config, rules = _load(args.config)
+    asyncio.run(serve(config, rules))
+    return 0
+
+
+def in_season(when: datetime) -> bool:
+    """January (departments, towns) through March (county-level governments) plus a fortnight."""
+    return when.month <= 3 or (when.month == 4 and when.day <= 15)
+
+
+async def serve(config: Config, rules: RuleSet) -> None:
+    """APScheduler (Asia/Shanghai): one job per portal, denser in deadline season, jittered; misfires
+    after downtime coalesce into one catch-up run; a failing job is logged and never stops the service."""
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+    store = Store(config.database)
+    last: dict[str, datetime] = {}
+    stop = asyncio.Event()
+
+    async def tick(portal_name: str) -> None:
+        portal = next(p for p in config.portals if p.name == portal_name)
+        now = now_local()
+        every = portal.season_every_hours if in_season(now) else portal.every_hours
+        if portal_name in last and (now - last[portal_name]).total_seconds() < every * 3600 * 0.9:
+            return
+        last[portal_name] = now
+        try:
+            for r in await scan_all(config, store, rules, now, portal_name):
+                log.info(
+                    "%s: %d links, %d new, %d changed, complete=%s", r.portal, r.links, r.new, r.changed, r.complete
+                )
+                for e in r.events:
+                    log.warning("%s", describe_event(e))
+        except Exception:
+            log.exception("scan of %s failed", portal_name)
+
+    sched = AsyncIOScheduler(
+        timezone=TZ, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 24 * 3600}
+    )
+    for p in config.portals:
+        minutes = max(1.0, min(p.season_every_hours, p.every_hours) * 60)
+        sched.add_job(
+            tick,
+            "interval",
+            minutes=minutes,
+            jitter=int(min(300, minutes * 6)),
+            args=[p.name],
+            id=f"scan:{p.name}",
+            next_run_time=datetime.now(TZ),
+        )
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    sched.start()
+    log.warning("nianbao running: %d portals; SIGTERM stops it", len(config.portals))
+    await stop.wait()
+    sched.shutdown(wait=False)
+    store.close()
+
+
+def run_demo(json_out: bool = False) -> int:
+    """Serve the sample portal on 127.0.0.1, run one real cycle into var/demo.sqlite, print what it found."""
+    from bot import demo
+    from bot.fixture_portal import FixturePortal
+
+    root = Path(__file__).resolve().parent.parent
+    db = root / "var" / "demo.sqlite"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    with FixturePortal() as portal, tempfile.TemporaryDirectory() as tmp:
+        demo.build(portal)
+        cfg = Path(tmp) / "config.toml"
+        cfg.write_text(demo.config_text(portal.url, db.as_posix()), encoding="utf-8")
+        config, rules = _load(cfg)
+        print(f"nianbao demo：示例门户运行于 {portal.url}，数据库 {db}\n")
+        results = scan_once(config, rules)
+        events = [e for r in results for e in r.events]
+        store = Store(config.database)
+        rows = matrix(config, store, rules, now_local().date())
+        if json_out:
+            print(
+                json.dumps(
+                    {"events": [{"type": type(e).__name__, **asdict(e)} for e in events], "status": rows},
+                    ensure_ascii=False,
+                    default=str,
+                )
+            )
+            return 0
+        print("━━ 扫描结果\n" + scan_summary(results))
+        print("\n━━ 事件（告警将由邮件 / 企业微信发送）")
+        for e in events:
+            print("  " + describe_event(e))
+        print("\n━━ 机关 × 年度（nianbao status）\n" + render(rows))
+        print("\n━━ 已发现的年报问题（nianbao show ID）")
+        for r in store.reports():
+            print(
+                f"  #{r['id']} {r['body']} {r['year']}年度：错误 {r['errors']}，警告 {r['warnings']}，"
+                f"提示 {r['advisories']}  发布 {r['published'] or '-'}（{r['evidence'] or '-'}）"
+            )
+            for f in store.findings_of(r["id"]):
+                if f["severity"] == "error":
+                    print(f"      [错误] {f['kind']} @ {f['where']}：{f['message'][:90]}")
+        store.close()
+    return 0

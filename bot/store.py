@@ -1,0 +1,338 @@
+"""The ONLY module that talks to SQLite (sqlite-utils): migrations, WAL, busy timeout, one writer.
+
+Every state change that produces events writes the events in the same transaction, with a unique
+key, so a crash or a second run can never emit the same fact twice; callers dispatch the returned
+events only after the commit.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+MIGRATIONS: list[str] = [
+    # 1: the watching service
+    """
+    CREATE TABLE portals (name TEXT PRIMARY KEY, kind TEXT NOT NULL, list_url TEXT NOT NULL);
+    CREATE TABLE bodies (name TEXT PRIMARY KEY, portal TEXT, body_type TEXT, region TEXT, aliases TEXT);
+    CREATE TABLE reports (
+        id INTEGER PRIMARY KEY, url TEXT NOT NULL UNIQUE, portal TEXT, body TEXT, year INTEGER, title TEXT,
+        list_date TEXT, first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, status TEXT NOT NULL DEFAULT 'active',
+        current_version INTEGER, etag TEXT, last_modified TEXT, content_hash TEXT);
+    CREATE INDEX reports_body_year ON reports(body, year);
+    CREATE TABLE versions (
+        id INTEGER PRIMARY KEY, report_id INTEGER NOT NULL REFERENCES reports(id), content_hash TEXT NOT NULL,
+        fetched_at TEXT NOT NULL, final_url TEXT, content_type TEXT, size INTEGER, input_kind TEXT,
+        attachment TEXT, published TEXT, evidence TEXT, deadline TEXT, format TEXT, errors INTEGER,
+        warnings INTEGER, advisories INTEGER, result TEXT, snapshot TEXT, text TEXT,
+        UNIQUE(report_id, content_hash));
+    CREATE TABLE findings (
+        id INTEGER PRIMARY KEY, version_id INTEGER NOT NULL REFERENCES versions(id), report_id INTEGER NOT NULL,
+        fingerprint TEXT NOT NULL, kind TEXT, rule TEXT, severity TEXT, "where" TEXT, message TEXT, data TEXT);
+    CREATE INDEX findings_version ON findings(version_id);
+    CREATE TABLE portal_health (
+        portal TEXT PRIMARY KEY, status TEXT NOT NULL, failures INTEGER NOT NULL DEFAULT 0, episode INTEGER
+        NOT NULL DEFAULT 0, last_ok TEXT, last_error TEXT, last_class TEXT, updated_at TEXT);
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY, portal TEXT, started_at TEXT, finished_at TEXT, status TEXT, pages INTEGER,
+        links INTEGER, new_reports INTEGER, changed INTEGER, unchanged INTEGER, withdrawn INTEGER,
+        errors INTEGER, note TEXT);
+    CREATE TABLE events (id INTEGER PRIMARY KEY, at TEXT NOT NULL, type TEXT NOT NULL, key TEXT NOT NULL UNIQUE,
+        payload TEXT NOT NULL);
+    CREATE VIRTUAL TABLE versions_fts USING fts5(text, content='versions', content_rowid='id', tokenize='trigram');
+    """,
+]
+
+
+class Store:
+    def __init__(self, path: str | Path) -> None:
+        if str(path) != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+        self.db = sqlite_utils.Database(conn)
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA busy_timeout=30000")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.migrate()
+
+    def migrate(self) -> int:
+        version = self.db.execute("PRAGMA user_version").fetchone()[0]
+        for i, script in enumerate(MIGRATIONS[version:], start=version + 1):
+            with self.tx():
+                for stmt in (s.strip() for s in script.split(";\n")):
+                    if stmt:
+                        self.db.execute(stmt)
+                self.db.execute(f"PRAGMA user_version={i}")
+        return len(MIGRATIONS)
+
+    @contextmanager
+    def tx(self) -> Iterator[None]:
+        """One write transaction (BEGIN IMMEDIATE: a single writer at a time, others wait)."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    def close(self) -> None:
+        self.db.conn.close()
+
+    def rows(self, sql: str, params: tuple | dict = ()) -> list[dict[str, Any]]:
+        cur = self.db.execute(sql, params)
+        cols = [c[0] for c in cur.description]
+        return [dict(zip(cols, r, strict=True)) for r in cur.fetchall()]
+
+    def one(self, sql: str, params: tuple | dict = ()) -> dict[str, Any] | None:
+        got = self.rows(sql, params)
+        return got[0] if got else None
+
+    # ------------------------------------------------------------------ configuration mirror
+    def sync_config(self, portals: list[dict[str, Any]], bodies: list[dict[str, Any]]) -> None:
+        with self.tx():
+            for p in portals:
+                self.db["portals"].upsert(p, pk="name")
+            for b in bodies:
+                self.db["bodies"].upsert(
+                    {**b, "aliases": json.dumps(b.get("aliases", []), ensure_ascii=False)}, pk="name"
+                )
+
+    # ------------------------------------------------------------------ events
+    def _event(self, event: Any, key: str, now: str) -> Any | None:
+        """Record an event once; returns it when new (the caller dispatches it after the commit)."""
+        payload = json.dumps({"type": type(event).__name__, **asdict(event)}, ensure_ascii=False, default=str)
+        cur = self.db.execute(
+            "INSERT OR IGNORE INTO events(at, type, key, payload) VALUES (?, ?, ?, ?)",
+            (now, type(event).__name__, key, payload),
+        )
+        return event if cur.rowcount else None
+
+    def events(self, since_id: int = 0) -> list[dict[str, Any]]:
+        return self.rows("SELECT * FROM events WHERE id > ? ORDER BY id", (since_id,))
+
+    # ------------------------------------------------------------------ reports
+    def report(self, url: str) -> dict[str, Any] | None:
+        return self.one("SELECT * FROM reports WHERE url = ?", (url,))
+
+    def touch(self, report_id: int, now: str, etag: str | None = None, last_modified: str | None = None) -> None:
+        with self.tx():
+            self.db.execute(
+                "UPDATE reports SET last_seen = ?, status = 'active', etag = coalesce(?, etag), "
+                "last_modified = coalesce(?, last_modified) WHERE id = ?",
+                (now, etag, last_modified, report_id),
+            )
+
+    def save_version(
+        self,
+        *,
+        link: dict[str, Any],
+        fetched: dict[str, Any],
+        result: dict[str, Any],
+        snapshot: dict[str, Any],
+        findings: list[dict[str, Any]],
+        text: str,
+        now: str,
+        make_events: Any,
+    ) -> list[Any]:
+        """Store a new or changed report version with its findings; returns the new events."""
+        events: list[Any] = []
+        with self.tx():
+            rep = self.report(link["url"])
+            if rep is None:
+                rid = (
+                    self.db["reports"]
+                    .insert(
+                        {
+                            "url": link["url"],
+                            "portal": link["portal"],
+                            "body": result.get("body"),
+                            "year": result["year"],
+                            "title": link["title"],
+                            "list_date": link.get("list_date"),
+                            "first_seen": now,
+                            "last_seen": now,
+                            "status": "active",
+                        }
+                    )
+                    .last_pk
+                )
+                old_fps: set[str] | None = None
+            else:
+                rid = rep["id"]
+                old = self.rows("SELECT fingerprint FROM findings WHERE version_id = ?", (rep["current_version"],))
+                old_fps = {r["fingerprint"] for r in old}
+            counts = {s: sum(1 for f in findings if f["severity"] == s) for s in ("error", "warning", "advisory")}
+            vid = (
+                self.db["versions"]
+                .insert(
+                    {
+                        "report_id": rid,
+                        "content_hash": fetched["content_hash"],
+                        "fetched_at": now,
+                        "final_url": fetched.get("final_url"),
+                        "content_type": fetched.get("content_type"),
+                        "size": fetched.get("size"),
+                        "input_kind": result.get("input_kind"),
+                        "attachment": result.get("attachment"),
+                        "published": result["published"]["date"],
+                        "evidence": result["published"]["evidence"],
+                        "deadline": result.get("deadline"),
+                        "format": result.get("format"),
+                        "errors": counts["error"],
+                        "warnings": counts["warning"],
+                        "advisories": counts["advisory"],
+                        "result": json.dumps(result, ensure_ascii=False, default=str),
+                        "snapshot": json.dumps(snapshot, ensure_ascii=False, default=str),
+                        "text": text,
+                    }
+                )
+                .last_pk
+            )
+            self.db.execute("INSERT INTO versions_fts(rowid, text) VALUES (?, ?)", (vid, text))
+            for f in findings:
+                self.db["findings"].insert(
+                    {
+                        **f,
+                        "version_id": vid,
+                        "report_id": rid,
+                        "data": json.dumps(f.get("data", {}), ensure_ascii=False, default=str),
+                    }
+                )
+            self.db.execute(
+                "UPDATE reports SET current_version = ?, content_hash = ?, last_seen = ?, "
+                "status = 'active', body = ?, year = ?, etag = ?, last_modified = ? WHERE id = ?",
+                (
+                    vid,
+                    fetched["content_hash"],
+                    now,
+                    result.get("body"),
+                    result["year"],
+                    fetched.get("etag"),
+                    fetched.get("last_modified"),
+                    rid,
+                ),
+            )
+            new_fps = {f["fingerprint"] for f in findings}
+            for ev, key in make_events(rid, vid, old_fps, new_fps):
+                got = self._event(ev, key, now)
+                if got is not None:
+                    events.append(got)
+        return events
+
+    def active_reports(self, portal: str) -> list[dict[str, Any]]:
+        return self.rows("SELECT * FROM reports WHERE portal = ? AND status = 'active'", (portal,))
+
+    def withdraw(self, report_id: int, now: str, event: Any, key: str) -> Any | None:
+        with self.tx():
+            self.db.execute("UPDATE reports SET status = 'withdrawn' WHERE id = ?", (report_id,))
+            return self._event(event, key, now)
+
+    def previous_snapshot(self, body: str | None, year: int | None) -> dict[str, Any] | None:
+        if not body or year is None:
+            return None
+        row = self.one(
+            "SELECT v.snapshot FROM reports r JOIN versions v ON v.id = r.current_version "
+            "WHERE r.body = ? AND r.year = ? ORDER BY r.first_seen DESC LIMIT 1",
+            (body, year - 1),
+        )
+        return json.loads(row["snapshot"]) if row and row["snapshot"] else None
+
+    def record_once(self, event: Any, key: str, now: str) -> Any | None:
+        with self.tx():
+            return self._event(event, key, now)
+
+    # ------------------------------------------------------------------ portal health and runs
+    def health(self, portal: str) -> dict[str, Any] | None:
+        return self.one("SELECT * FROM portal_health WHERE portal = ?", (portal,))
+
+    def record_health(
+        self,
+        portal: str,
+        ok: bool,
+        status: str,
+        problem: str | None,
+        now: str,
+        threshold: int,
+        unhealthy: Any,
+        recovered: Any,
+    ) -> Any | None:
+        """Count consecutive failures; one PortalUnhealthy per episode, one PortalRecovered when it ends."""
+        with self.tx():
+            h = self.health(portal) or {"failures": 0, "episode": 0, "status": "ok"}
+            if ok:
+                event = None
+                if h["status"] in ("down", "blocked") and h["failures"] >= threshold:
+                    event = self._event(recovered, f"recovered|{portal}|{h['episode']}", now)
+                self.db["portal_health"].upsert(
+                    {
+                        "portal": portal,
+                        "status": "ok",
+                        "failures": 0,
+                        "episode": h["episode"],
+                        "last_ok": now,
+                        "last_class": status,
+                        "updated_at": now,
+                    },
+                    pk="portal",
+                )
+                return event
+            failures = h["failures"] + 1
+            episode = h["episode"] + 1 if h["failures"] == 0 else h["episode"]
+            state = "blocked" if status == "challenge" else "down"
+            self.db["portal_health"].upsert(
+                {
+                    "portal": portal,
+                    "status": state,
+                    "failures": failures,
+                    "episode": episode,
+                    "last_error": problem,
+                    "last_class": status,
+                    "updated_at": now,
+                },
+                pk="portal",
+            )
+            if failures == threshold:
+                return self._event(unhealthy, f"unhealthy|{portal}|{episode}", now)
+            return None
+
+    def start_run(self, portal: str, now: str) -> int:
+        with self.tx():
+            return int(self.db["runs"].insert({"portal": portal, "started_at": now, "status": "running"}).last_pk)
+
+    def finish_run(self, run_id: int, now: str, **counts: Any) -> None:
+        with self.tx():
+            self.db["runs"].update(run_id, {"finished_at": now, **counts})
+
+    # ------------------------------------------------------------------ queries for the CLI
+    def reports(self, year: int | None = None) -> list[dict[str, Any]]:
+        sql = (
+            "SELECT r.id, r.body, r.year, r.title, r.url, r.status, r.first_seen, r.list_date, v.published, "
+            "v.evidence, v.deadline, v.format, v.errors, v.warnings, v.advisories FROM reports r "
+            "LEFT JOIN versions v ON v.id = r.current_version"
+        )
+        return self.rows(
+            sql + (" WHERE r.year = ?" if year else "") + " ORDER BY r.body, r.year", (year,) if year else ()
+        )
+
+    def findings_of(self, report_id: int) -> list[dict[str, Any]]:
+        return self.rows(
+            "SELECT f.* FROM findings f JOIN reports r ON r.current_version = f.version_id "
+            "WHERE r.id = ? ORDER BY f.id",
+            (report_id,),
+        )
+
+    def search(self, text: str) -> list[dict[str, Any]]:
+        return self.rows(
+            "SELECT r.id, r.body, r.year, r.title FROM versions_fts f JOIN versions v ON v.id = f.rowid "
+            "JOIN reports r ON r.current_version = v.id WHERE versions_fts MATCH ?",
+            (f'"{text}"',),
+        )
