@@ -1,0 +1,174 @@
+"""The watching service against a real portal server on 127.0.0.1: discovery on every kind with paging,
+new / unchanged / edited / withdrawn reports, challenge pages, deadlines, restarts."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from bot import demo
+from bot.config import ConfigError, load_config
+from bot.fixture_portal import FixturePortal, Route
+from bot.pipeline import scan_all
+from bot.store import Store
+from rules.config import load_rules
+
+NOW = datetime(2026, 11, 27, 9, 0)
+RULES = load_rules()
+
+
+@pytest.fixture()
+def site(tmp_path: Path) -> Iterator[tuple[FixturePortal, Path]]:
+    with FixturePortal() as portal:
+        demo.build(portal)
+        cfg = tmp_path / "config.toml"
+        cfg.write_text(demo.config_text(portal.url, (tmp_path / "db.sqlite").as_posix()), encoding="utf-8")
+        yield portal, cfg
+
+
+def scan(cfg: Path, now: datetime = NOW, only: str | None = None) -> tuple[list, list]:
+    config = load_config(cfg)
+    store = Store(config.database)
+    try:
+        results = asyncio.run(scan_all(config, store, RULES, now, only))
+    finally:
+        store.close()
+    return results, [e for r in results for e in r.events]
+
+
+def names(events: list) -> list[str]:
+    return [type(e).__name__ for e in events]
+
+
+def test_first_cycle_discovers_every_kind_with_paging(site) -> None:
+    portal, cfg = site
+    results, events = scan(cfg)
+    hanweb, trs = results
+    assert (hanweb.complete, hanweb.links, hanweb.new) == (True, 3, 3)  # 2 in the page + 1 via dataproxy (news skipped)
+    assert (trs.complete, trs.pages, trs.links, trs.new) == (True, 2, 2, 2)
+    assert ("POST", "/module/web/jpage/dataproxy.jsp", 200) in portal.hits
+    assert ("GET", "/bm/nb/index_1.html", 200) in portal.hits
+    assert names(events).count("ReportPublished") == 5
+    store = Store(load_config(cfg).database)
+    rows = {(r["body"], r["year"]): r for r in store.reports()}
+    assert rows[("洪泽区人民政府", 2023)]["errors"] == 3 and rows[("洪泽区人民政府", 2023)]["evidence"] == "meta"
+    assert rows[("示例区城东街道办事处", 2023)]["published"] == "2024-02-06"  # PDF attachment, page date kept
+    assert store.search("行政复议") and store.search("城东街道")  # Chinese full-text search (trigram)
+    missed = [e for e in events if type(e).__name__ == "DeadlineMissed"]
+    assert {(e.body, e.year) for e in missed} >= {("示例区李庄镇人民政府", y) for y in (2021, 2022, 2023)}
+
+
+def test_unchanged_second_scan_downloads_and_parses_nothing(site) -> None:
+    portal, cfg = site
+    scan(cfg)
+    before = len(portal.hits)
+    results, events = scan(cfg)
+    assert events == []
+    assert sum(r.unchanged for r in results) == 5 and sum(r.new + r.changed for r in results) == 0
+    second = portal.hits[before:]
+    articles = [h for h in second if "/art/" in h[1] or "/t2024" in h[1] or "/t2022" in h[1]]
+    assert articles and all(status == 304 for _, _, status in articles)  # conditional GET, no re-download
+    assert not [h for h in second if "/module/download/" in h[1] or h[1].endswith(".pdf")]
+    store = Store(load_config(cfg).database)
+    assert store.one("SELECT count(*) AS n FROM versions")["n"] == 5
+
+
+def test_edited_report_gives_a_new_version_and_report_changed(site) -> None:
+    portal, cfg = site
+    scan(cfg)
+    path = "/art/2022/1/20/art_1001_11.html"
+    old = portal.routes[path].body
+    portal.routes[path] = Route(
+        old.replace("答复".encode("gb18030"), "办理答复".encode("gb18030"), 1), "text/html; charset=gb2312"
+    )
+    _results, events = scan(cfg)
+    assert names(events) == ["ReportChanged"]
+    store = Store(load_config(cfg).database)
+    assert store.one("SELECT count(*) AS n FROM versions")["n"] == 6
+
+
+def test_removed_report_is_withdrawn_once(site) -> None:
+    portal, cfg = site
+    scan(cfg)
+    proxy = portal.proxies["/module/web/jpage/dataproxy.jsp"]
+    portal.proxies["/module/web/jpage/dataproxy.jsp"] = [r for r in proxy if "art_1001_14" not in r]
+    _r, events = scan(cfg)
+    assert names(events) == ["ReportWithdrawn"] and events[0].body == "示例区人民政府"
+    _r, events = scan(cfg)
+    assert events == []
+
+
+def test_challenge_page_is_blocked_not_nothing_new(site) -> None:
+    portal, cfg = site
+    scan(cfg)
+    ok = portal.routes["/bm/nb/index.html"]
+    portal.routes["/bm/nb/index.html"] = Route(
+        b"<html><head><meta r='m'></head><body><script>$_ts=window['$_ts'];</script></body></html>", status=412
+    )
+    results, events = scan(cfg)
+    trs = results[1]
+    assert not trs.complete and "challenge" in trs.problem and trs.withdrawn == 0
+    store = Store(load_config(cfg).database)
+    assert store.health("洪泽区部门年报（TRS）")["status"] == "blocked"
+    assert "ReportWithdrawn" not in names(events)
+    _r, events = scan(cfg)  # the second failure reaches unhealthy_after = 2
+    assert names(events) == ["PortalUnhealthy"] and events[0].status == "blocked"
+    _r, events = scan(cfg)
+    assert events == []  # one alert per episode
+    portal.routes["/bm/nb/index.html"] = ok
+    _r, events = scan(cfg)
+    assert names(events) == ["PortalRecovered"]
+
+
+def test_deadline_missed_exactly_once_and_restart_adds_nothing(site) -> None:
+    _portal, cfg = site
+    _r, events = scan(cfg)
+    missed = [e for e in events if type(e).__name__ == "DeadlineMissed"]
+    assert len(missed) == 5 * 3 - 4  # five expected bodies × three years, four reports found
+    _r, events = scan(cfg)  # a new Store on the same file: a restart
+    assert events == []
+    early = datetime(2024, 1, 15, 9, 0)  # before the 2023 deadline: nothing is missed yet for 2023
+    cfg2 = cfg.with_name("early.toml")
+    cfg2.write_text(cfg.read_text(encoding="utf-8").replace("db.sqlite", "early.sqlite"), encoding="utf-8")
+    _r, events = scan(cfg2, early)
+    assert not [e for e in events if type(e).__name__ == "DeadlineMissed" and e.year == 2023]
+
+
+def test_a_dead_portal_does_not_stop_the_others(site, tmp_path: Path) -> None:
+    _portal, cfg = site
+    trs = '[[portals]]\nname = "洪泽区部门年报（TRS）"'
+    extra = (
+        '[[portals]]\nname = "死门户"\nkind = "generic"\nlist_url = "http://127.0.0.1:9/none.html"\n'
+        "allow_private = true\ntimeout = 2.0\n\n"
+    )
+    dead = cfg.read_text(encoding="utf-8").replace(trs, extra + trs, 1)
+    cfg.write_text(dead, encoding="utf-8")
+    results, _events = scan(cfg)
+    by = {r.portal: r for r in results}
+    assert not by["死门户"].complete and "network_error" in by["死门户"].problem
+    assert by["洪泽区部门年报（TRS）"].complete and by["洪泽区部门年报（TRS）"].new == 2
+
+
+def test_config_errors_name_the_line(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        '[service]\nyears = [2023]\n\n[[portals]]\nname = "a"\nkind = "hanweb"\nlist_url = "http://x"\n'
+        'colour = "red"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match=r"config.toml:4: .*colour"):
+        load_config(cfg)
+    cfg.write_text('[[portals]]\nname = "a"\nkind = "drupal"\nlist_url = "http://x"\n', encoding="utf-8")
+    with pytest.raises(ConfigError, match="drupal"):
+        load_config(cfg)
+    cfg.write_text(
+        '[[portals]]\nname = "a"\nkind = "trs"\nlist_url = "http://x"\n[[portals.bodies]]\n'
+        'name = "b"\nbody_type = "ministry"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError, match="body_type"):
+        load_config(cfg)
