@@ -172,3 +172,35 @@ def test_config_errors_name_the_line(tmp_path: Path) -> None:
     )
     with pytest.raises(ConfigError, match="body_type"):
         load_config(cfg)
+
+
+def test_run_service_scans_on_schedule_and_stops_on_sigterm(site) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    _portal, cfg = site
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--config", str(cfg)], cwd=root,
+                            env={**os.environ, "PYTHONPATH": str(root)}, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        db = load_config(cfg).database
+        found = 0
+        while time.monotonic() < deadline and found < 5:
+            time.sleep(0.5)
+            if db.exists():
+                store = Store(db)
+                found = store.one("SELECT count(*) AS n FROM reports")["n"]
+                store.close()
+        assert found == 5, "the service did not complete its first cycle"
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=20)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert "Traceback" not in err and "nianbao running" in err
