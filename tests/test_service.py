@@ -183,9 +183,14 @@ def test_run_service_scans_on_schedule_and_stops_on_sigterm(site) -> None:
 
     _portal, cfg = site
     root = Path(__file__).resolve().parents[1]
-    proc = subprocess.Popen([sys.executable, "-m", "bot.cli", "run", "--config", str(cfg)], cwd=root,
-                            env={**os.environ, "PYTHONPATH": str(root)}, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run", "--config", str(cfg)],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         deadline = time.monotonic() + 60
         db = load_config(cfg).database
@@ -198,7 +203,7 @@ def test_run_service_scans_on_schedule_and_stops_on_sigterm(site) -> None:
                 store.close()
         assert found == 5, "the service did not complete its first cycle"
         proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=20)
+        _out, err = proc.communicate(timeout=20)
     finally:
         if proc.poll() is None:
             proc.kill()
