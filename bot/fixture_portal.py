@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import http.server
 import threading
+import time
 from dataclasses import dataclass, field
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,6 +22,7 @@ class Route:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     etag: bool = True  # answer If-None-Match with 304
+    delay: float = 0.0  # seconds to stall before answering (a slow portal)
 
 
 def datastore(records: list[str], total: int | None = None, nextgroup: str | None = None) -> str:
@@ -67,6 +69,8 @@ class FixturePortal:
                     portal.hits.append(("GET", path, 304))
                     return self._send(304, b"", route.content_type, {"ETag": tag})
                 portal.hits.append(("GET", path, route.status))
+                if route.delay:
+                    time.sleep(route.delay)
                 headers = {**route.headers, **({"ETag": tag} if route.etag else {})}
                 self._send(route.status, route.body, route.content_type, headers)
 

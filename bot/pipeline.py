@@ -238,9 +238,14 @@ async def scan_portal(
             except Exception:  # one broken report must not stop the portal's other reports
                 log.exception("processing %s failed", link.url)
                 result.errors += 1
+        active = store.active_reports(portal.name)
+        if discovery.complete and not discovery.links and active:
+            # a list that suddenly holds no 年报 at all is far likelier a redesign than a mass withdrawal
+            discovery.truncated = True
+            result.problem = "栏目中一份年报都没有找到，暂不判定撤下（请检查栏目地址或页面结构）"
         if discovery.complete and not discovery.truncated:
             seen = {x.url for x in discovery.links}
-            for rep in store.active_reports(portal.name):
+            for rep in active:
                 if rep["url"] not in seen:
                     ev = store.withdraw(
                         rep["id"],

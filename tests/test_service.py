@@ -209,3 +209,30 @@ def test_run_service_scans_on_schedule_and_stops_on_sigterm(site) -> None:
             proc.kill()
     assert proc.returncode == 0, err
     assert "Traceback" not in err and "nianbao running" in err
+
+
+def test_slow_and_garbage_portals_are_recorded_and_the_rest_continues(site) -> None:
+    portal, cfg = site
+    scan(cfg)
+    portal.routes["/bm/nb/index.html"] = Route(b"<html><body>ok</body></html>", delay=4.0)
+    portal.routes["/col/col1001/index.html"] = Route(bytes(range(256)) * 40, "text/html")  # garbage bytes
+    text = cfg.read_text(encoding="utf-8").replace("delay = 0.0", "delay = 0.0\ntimeout = 1.0")
+    cfg.write_text(text, encoding="utf-8")
+    results, events = scan(cfg)
+    hanweb, trs = results
+    assert not trs.complete and "network_error" in trs.problem  # the stall ran into the 1 s timeout
+    assert not hanweb.complete and "datastore" in hanweb.problem  # garbage is a failure, not "no reports"
+    assert "ReportWithdrawn" not in names(events)
+    store = Store(load_config(cfg).database)
+    assert store.health("洪泽区部门年报（TRS）")["status"] == "down"
+    assert store.one("SELECT count(*) AS n FROM runs")["n"] == 4
+    assert store.one("SELECT count(*) AS n FROM reports WHERE status = 'active'")["n"] == 5
+
+
+def test_an_empty_list_never_withdraws_everything(site) -> None:
+    portal, cfg = site
+    scan(cfg)
+    portal.routes["/bm/nb/index.html"] = Route("<html><body><ul><li>暂无信息</li></ul></body></html>".encode())
+    portal.routes.pop("/bm/nb/index_1.html")
+    results, events = scan(cfg)
+    assert "ReportWithdrawn" not in names(events) and "暂不判定撤下" in results[1].problem

@@ -67,8 +67,13 @@ async def discover(fetcher: Fetcher, cfg: HanwebConfig) -> Discovery:
     if not first.ok:
         found.failed(first, f"栏目页 {cfg.list_url}")
         return found
-    found.pages.append((first.url, first.status))
     page = page_text(first)
+    if "<datastore" not in page:  # not a jpage column (moved, redesigned, error page): never "no reports"
+        found.pages.append((first.url, "wrong_content_type"))
+        found.complete = False
+        found.problem = f"栏目页 {cfg.list_url} 中没有大汉 datastore 记录（页面结构可能已改变）"
+        return found
+    found.pages.append((first.url, first.status))
     recs = records(page)
     links = {x.url: x for x in _links(recs, first.url, cfg.name)}
     tm = _TOTAL.search(page)
