@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -206,8 +207,17 @@ async def process_link(
         result.changed += 1
 
 
+Progress = Callable[[str, int, int], None]  # (portal, links done, links found)
+
+
 async def scan_portal(
-    portal: Portal, store: Store, rules: RuleSet, now: datetime, threshold: int = 3, fetcher: Fetcher | None = None
+    portal: Portal,
+    store: Store,
+    rules: RuleSet,
+    now: datetime,
+    threshold: int = 3,
+    fetcher: Fetcher | None = None,
+    progress: Progress | None = None,
 ) -> ScanResult:
     """One cycle for one portal. Never raises for network or content problems: they are recorded."""
     own = fetcher is None
@@ -232,12 +242,14 @@ async def scan_portal(
         )
         if health:
             result.events.append(health)
-        for link in discovery.links:
+        for i, link in enumerate(discovery.links, start=1):
             try:
                 await process_link(link, portal, fetcher, store, rules, now, result)
             except Exception:  # one broken report must not stop the portal's other reports
                 log.exception("processing %s failed", link.url)
                 result.errors += 1
+            if progress:
+                progress(portal.name, i, len(discovery.links))
         active = store.active_reports(portal.name)
         if discovery.complete and not discovery.links and active:
             # a list that suddenly holds no 年报 at all is far likelier a redesign than a mass withdrawal
@@ -298,7 +310,12 @@ def deadline_events(config: Config, store: Store, rules: RuleSet, today: date, s
 
 
 async def scan_all(
-    config: Config, store: Store, rules: RuleSet, now: datetime, only: str | None = None
+    config: Config,
+    store: Store,
+    rules: RuleSet,
+    now: datetime,
+    only: str | None = None,
+    progress: Progress | None = None,
 ) -> list[ScanResult]:
     """A full cycle: every portal concurrently (each with its own politeness), then the deadline watch."""
     store.sync_config(
@@ -313,7 +330,7 @@ async def scan_all(
 
     async def guarded(p: Portal) -> ScanResult:
         try:
-            return await scan_portal(p, store, rules, now, config.unhealthy_after)
+            return await scan_portal(p, store, rules, now, config.unhealthy_after, progress=progress)
         except Exception as exc:  # a bug in one portal's kind must not stop the others
             log.exception("portal %s failed", p.name)
             return ScanResult(p.name, complete=False, problem=f"{type(exc).__name__}: {exc}")

@@ -84,10 +84,17 @@ def scan_summary(results: list[ScanResult]) -> str:
     return "\n".join(lines)
 
 
+def _tty_progress(portal: str, done: int, total: int) -> None:
+    """A one-line counter on a terminal; nothing when output goes to a log (not a TTY)."""
+    sys.stderr.write(f"\r扫描 {portal}：{done}/{total} 份年报" + (" " * 8 if done < total else "\n"))
+    sys.stderr.flush()
+
+
 def scan_once(config: Config, rules: RuleSet, only: str | None = None) -> list[ScanResult]:
     store = Store(config.database)
+    progress = _tty_progress if sys.stderr.isatty() else None
     try:
-        results = asyncio.run(scan_all(config, store, rules, now_local(), only))
+        results = asyncio.run(scan_all(config, store, rules, now_local(), only, progress))
     finally:
         store.close()
     return results
