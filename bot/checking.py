@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from bot.documents import fetch_document
 from rules.config import RuleSet
 from rules.engine import check
 from rules.read.document import read
 from rules.report import Finding, Report
-from scrapers import http
 from scrapers.document import Document, unreadable
 from scrapers.extract import extract
+from scrapers.http import Fetcher, Politeness
 
 
 @dataclass(frozen=True)
@@ -41,65 +43,34 @@ class Outcome:
         return 1 if any(f.severity == "error" for f in self.findings) else 0
 
 
-def load_document(source: str, allow_private: bool = False) -> Document:
+def load_document(source: str, allow_private: bool = False) -> tuple[Document, str | None]:
+    """A local file, or a URL through the shared fetch path (attachments followed): (Document, attachment)."""
     if source.startswith(("http://", "https://")):
-        res = http.fetch(source, allow_private=allow_private)
-        if res.status != "ok":
-            why = res.error or f"HTTP {res.http_status}"
-            return unreadable(source, "url", f"无法下载（{res.status}：{why}）/ could not fetch")
-        return extract(res.data, res.url, res.content_type)
+
+        async def run() -> tuple[Document, str | None]:
+            async with Fetcher(Politeness(allow_private=allow_private, retries=1)) as fetcher:
+                return await fetch_document(fetcher, source)
+
+        return asyncio.run(run())
     path = Path(source)
     if not path.is_file():
-        return unreadable(source, "file", f"文件不存在 / no such file: {source}")
+        return unreadable(source, "file", f"文件不存在 / no such file: {source}"), None
     try:
         data = path.read_bytes()
     except OSError as exc:
-        return unreadable(source, "file", f"无法读取文件 / cannot read file: {exc}")
-    return extract(data, path.name)
-
-
-_PAGE_EVIDENCE = (
-    "pubdate",
-    "publishtime",
-    "firstpublishtime",
-    "publishdate",
-    "page_date",
-    "page_date_text",
-    "url_date",
-    "articletitle",
-    "html_title",
-)
-MAX_ATTACHMENTS = 3
-
-
-def _from_attachments(doc: Document, report: Report, rules: RuleSet, opts: Options) -> tuple[Report, str | None]:
-    """A page that only links its report (PDF/DOC/…) is read through the attachment, keeping the page's dates."""
-    links = [u for u in doc.meta.get("attachments", "").splitlines() if u.startswith(("http://", "https://"))]
-    best, used = report, None
-    for url in links[:MAX_ATTACHMENTS]:
-        att = load_document(url, opts.allow_private)
-        if att.unreadable:
-            continue
-        page_meta = {k: doc.meta[k] for k in _PAGE_EVIDENCE if k in doc.meta}
-        att = replace(att, meta={**att.meta, **page_meta})
-        got = read(att, rules.formats, year=opts.year, body_type=opts.body_type, published=opts.published)
-        if len(got.tables) > len(best.tables):
-            best, used = got, url
-    return best, used
+        return unreadable(source, "file", f"无法读取文件 / cannot read file: {exc}"), None
+    return extract(data, path.name), None
 
 
 def run_check(source: str, rules: RuleSet, opts: Options) -> Outcome:
-    doc = load_document(source, opts.allow_private)
+    doc, attachment = load_document(source, opts.allow_private)
     report = read(doc, rules.formats, year=opts.year, body_type=opts.body_type, published=opts.published)
-    attachment = None
-    if doc.kind == "html" and len(report.tables) < 3 and doc.meta.get("attachments"):
-        report, attachment = _from_attachments(doc, report, rules, opts)
     report = replace(report, source=source)
     if report.unreadable:
         return Outcome(source, report, [], report.unreadable)
     previous, previous_error = None, None
     if opts.previous:
-        prev_doc = load_document(opts.previous, opts.allow_private)
+        prev_doc, _ = load_document(opts.previous, opts.allow_private)
         if prev_doc.unreadable:
             previous_error = f"上年报告无法读取，未做跨年度检查：{prev_doc.unreadable}"
         else:

@@ -18,6 +18,7 @@ from typing import Any
 
 from bot.checking import Outcome, to_json
 from bot.config import Body, Config, Portal
+from bot.documents import document_from
 from bot.events import (
     DeadlineMissed,
     FindingsChanged,
@@ -33,24 +34,10 @@ from rules.engine import check
 from rules.normalize import norm
 from rules.read.document import read
 from rules.report import from_snapshot, snapshot
-from scrapers.document import Document
-from scrapers.extract import extract
 from scrapers.http import Fetcher, Politeness
 from scrapers.portals import KINDS, ReportLink
 
 log = logging.getLogger(__name__)
-MAX_ATTACHMENTS = 3
-_PAGE_EVIDENCE = (
-    "pubdate",
-    "publishtime",
-    "firstpublishtime",
-    "publishdate",
-    "page_date",
-    "page_date_text",
-    "url_date",
-    "articletitle",
-    "html_title",
-)
 
 
 @dataclass
@@ -86,24 +73,6 @@ def politeness(portal: Portal) -> Politeness:
     )
 
 
-async def _document(fetcher: Fetcher, url: str, data: bytes, ctype: str | None) -> tuple[Document, str | None]:
-    """Extract the page; when it only links its report, read the best attachment (keeping page dates)."""
-    doc = await asyncio.to_thread(extract, data, url, ctype)
-    if doc.kind != "html" or len(doc.tables) >= 3 or not doc.meta.get("attachments"):
-        return doc, None
-    best, used = doc, None
-    for link in [u for u in doc.meta["attachments"].splitlines() if u.startswith("http")][:MAX_ATTACHMENTS]:
-        res = await fetcher.fetch(link, expect="binary")
-        if not res.ok:
-            continue
-        att = await asyncio.to_thread(extract, res.data, res.url, res.content_type)
-        if att.unreadable or len(att.tables) <= len(best.tables):
-            continue
-        best = replace(att, meta={**att.meta, **{k: doc.meta[k] for k in _PAGE_EVIDENCE if k in doc.meta}})
-        used = link
-    return best, used
-
-
 async def process_link(
     link: ReportLink, portal: Portal, fetcher: Fetcher, store: Store, rules: RuleSet, now: datetime, result: ScanResult
 ) -> None:
@@ -128,7 +97,7 @@ async def process_link(
         store.touch(rep["id"], stamp, res.etag, res.last_modified)  # same bytes: no re-parse
         result.unchanged += 1
         return
-    doc, attachment = await _document(fetcher, link.url, res.data, res.content_type)
+    doc, attachment = await document_from(fetcher, link.url, res.data, res.content_type)
     first_seen = rep["first_seen"][:10] if rep else now.date().isoformat()
     extra = {"first_seen": first_seen, **({"list_date": link.list_date.isoformat()} if link.list_date else {})}
     doc = replace(doc, meta={**extra, **doc.meta})

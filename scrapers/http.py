@@ -280,21 +280,3 @@ class Fetcher:
             return FetchResult(current, "blocked", error=str(exc))
         except httpx.HTTPError as exc:
             return FetchResult(current, "network_error", error=f"{type(exc).__name__}: {exc}"[:300])
-
-
-def fetch(
-    url: str,
-    *,
-    timeout: float = 30.0,
-    max_bytes: int = DEFAULT_MAX_BYTES,
-    allow_private: bool = False,
-    expect: str = "document",
-) -> FetchResult:
-    """One polite fetch from synchronous code (``nianbao check URL``)."""
-
-    async def run() -> FetchResult:
-        pol = Politeness(timeout=timeout, max_bytes=max_bytes, allow_private=allow_private, retries=1)
-        async with Fetcher(pol) as f:
-            return await f.fetch(url, expect=expect)
-
-    return asyncio.run(run())
