@@ -40,7 +40,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--previous", help="the same body's previous-year report (enables cross-year rules)")
     c.add_argument("--rules", type=Path, help="rule configuration directory (rules.toml, formats/)")
     c.add_argument("--config", type=Path, default=Path("config.toml"), help="deployment config (default ./config.toml)")
-    c.add_argument("--allow-private", action="store_true", help="allow URLs on private/loopback addresses")
+    c.add_argument("--allow-private", action="store_true", help="admit loopback URLs (127.0.0.1)")
     c.add_argument("--brief", action="store_true", help="summary without the tables")
     d = sub.add_parser("demo", help="运行内置示例门户的一轮监测 / one cycle on the bundled sample portal")
     d.add_argument("--json", action="store_true")

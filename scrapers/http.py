@@ -73,20 +73,22 @@ class FetchResult:
 
 
 def check_url(url: str, allow_private: bool = False) -> None:
-    """Refuse non-http(s) URLs and, unless allowed, private, loopback, link-local and shared addresses."""
+    """Refuse non-http(s) URLs and every non-public address. ``allow_private`` admits loopback only
+    (the bundled demo portal and tests on 127.0.0.1); link-local (cloud metadata), RFC 1918, shared
+    and multicast addresses are refused always, on every redirect hop, before any byte is sent."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BlockedAddress(f"只允许 http/https 网址 / only http(s) URLs are fetched: {url[:200]}")
-    if allow_private:
-        return
     try:
         infos = socket.getaddrinfo(parts.hostname, parts.port or 80, proto=socket.IPPROTO_TCP)
     except socket.gaierror as exc:
         raise BlockedAddress(f"无法解析域名 / cannot resolve {parts.hostname}: {exc}") from exc
     for info in infos:
         ip = ipaddress.ip_address(info[4][0])
+        if ip.is_loopback and allow_private:
+            continue
         if not ip.is_global or ip.is_multicast:
-            raise BlockedAddress(f"拒绝访问内网或本机地址 / refusing private address {ip} for {parts.hostname}")
+            raise BlockedAddress(f"拒绝访问内网或本机地址 / refusing non-public address {ip} for {parts.hostname}")
 
 
 def classify(resp_status: int, content_type: str | None, data: bytes, expect: str) -> str:

@@ -1,0 +1,56 @@
+"""scrapers/http.py against a real local server: retries with Retry-After, size cap, redirect checks."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+from bot.fixture_portal import FixturePortal, Route
+from scrapers.http import Fetcher, Politeness
+
+
+def fetch(url: str, pol: Politeness, **kw: object):  # type: ignore[no-untyped-def]
+    async def run():  # type: ignore[no-untyped-def]
+        async with Fetcher(pol) as f:
+            return await f.fetch(url, **kw), f.requests
+
+    return asyncio.run(run())
+
+
+def test_429_is_retried_after_retry_after_then_succeeds() -> None:
+    with FixturePortal() as p:
+        p.routes["/busy.html"] = Route(b"slow down", status=429, headers={"Retry-After": "1"})
+        start = time.monotonic()
+
+        def heal() -> None:
+            time.sleep(0.3)
+            p.routes["/busy.html"] = Route("<html><body>年报</body></html>".encode())
+
+        import threading
+
+        threading.Thread(target=heal).start()
+        res, requests = fetch(f"{p.url}/busy.html", Politeness(allow_private=True, retries=2, backoff=0.1))
+    assert res.ok and requests == 2 and time.monotonic() - start >= 1.0  # waited for Retry-After
+
+
+def test_size_cap_and_wrong_content_type() -> None:
+    with FixturePortal() as p:
+        p.routes["/big.pdf"] = Route(b"%PDF-" + b"0" * 300_000, "application/pdf")
+        p.routes["/err.pdf"] = Route(b"<html><body>404 not found</body></html>", "text/html")
+        big, _ = fetch(f"{p.url}/big.pdf", Politeness(allow_private=True, max_bytes=100_000), expect="binary")
+        err, _ = fetch(f"{p.url}/err.pdf", Politeness(allow_private=True), expect="binary")
+    assert big.status == "too_large" and big.data == b""
+    assert err.status == "wrong_content_type"
+
+
+def test_every_redirect_hop_is_checked() -> None:
+    with FixturePortal() as p:
+        p.routes["/go"] = Route(b"", status=302, headers={"Location": "http://169.254.169.254/latest/meta-data/"})
+        p.routes["/loop"] = Route(b"", status=302, headers={"Location": "/loop"})
+        meta, _ = fetch(f"{p.url}/go", Politeness(allow_private=True))
+        loop, requests = fetch(f"{p.url}/loop", Politeness(allow_private=True, max_redirects=3, retries=0))
+    # allow_private admits loopback only (the demo's own portal): the metadata address is refused unsent
+    assert meta.status == "blocked" and "169.254.169.254" in (meta.error or "")
+    assert loop.status == "http_error" and loop.error == "too many redirects" and requests == 4
+    res, _ = fetch("http://127.0.0.1:9/x", Politeness(allow_private=False))
+    assert res.status == "blocked" and "内网" in (res.error or "")
