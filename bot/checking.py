@@ -64,7 +64,14 @@ def load_document(source: str, allow_private: bool = False) -> tuple[Document, s
 
 def run_check(source: str, rules: RuleSet, opts: Options) -> Outcome:
     doc, attachment = load_document(source, opts.allow_private)
-    report = read(doc, rules.formats, year=opts.year, body_type=opts.body_type, published=opts.published)
+    report = read(
+        doc,
+        rules.formats,
+        year=opts.year,
+        body_type=opts.body_type,
+        published=opts.published,
+        format_years=rules.format_years,
+    )
     report = replace(report, source=source)
     if report.unreadable:
         return Outcome(source, report, [], report.unreadable)
@@ -74,7 +81,7 @@ def run_check(source: str, rules: RuleSet, opts: Options) -> Outcome:
         if prev_doc.unreadable:
             previous_error = f"上年报告无法读取，未做跨年度检查：{prev_doc.unreadable}"
         else:
-            previous = read(prev_doc, rules.formats)
+            previous = read(prev_doc, rules.formats, format_years=rules.format_years)
     return Outcome(source, report, check(report, rules, previous), attachment=attachment, previous_error=previous_error)
 
 

@@ -102,7 +102,9 @@ async def process_link(
     extra = {"first_seen": first_seen, **({"list_date": link.list_date.isoformat()} if link.list_date else {})}
     doc = replace(doc, meta={**extra, **doc.meta})
     body = match_body(portal, link.title, None)
-    report = read(doc, rules.formats, year=link.year, body_type=body.body_type if body else None)
+    report = read(
+        doc, rules.formats, year=link.year, body_type=body.body_type if body else None, format_years=rules.format_years
+    )
     body = body or match_body(portal, link.title, report.body)
     if body:
         report = replace(report, body=body.name, body_type=body.body_type)

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from rules.formats import BUNDLED as BUNDLED_FORMATS
-from rules.formats import Format, FormatError, load_formats
+from rules.formats import Format, FormatError, format_for_year, load_formats, start_years
 from rules.report import SEVERITIES
 
 BUNDLED = Path(__file__).parent / "rules.toml"
@@ -54,13 +54,7 @@ class RuleSet:
         return date(year + 1, m, d)
 
     def format_for_year(self, year: int | None) -> str | None:
-        if year is None:
-            return None
-        chosen = None
-        for fid, start in sorted(self.format_years.items(), key=lambda kv: kv[1]):
-            if start <= year:
-                chosen = fid
-        return chosen
+        return format_for_year(year, self.format_years)
 
 
 def _err(where: str, zh: str, en: str) -> RulesError:
@@ -132,7 +126,7 @@ def parse_rules(data: dict[str, Any], formats: dict[str, Format], where: str, kn
                 True, defaults.get("severity", "error"), {k: v for k, v in defaults.items() if k != "severity"}
             ),
         )
-    return RuleSet(checks, deadlines, years or {f: min(x.years) for f, x in formats.items() if x.years}, formats, where)
+    return RuleSet(checks, deadlines, years or start_years(formats), formats, where)
 
 
 def load_rules(directory: Path | None = None) -> RuleSet:

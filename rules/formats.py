@@ -198,6 +198,21 @@ def _table(key: str, d: dict[str, Any], where: str) -> TableSpec:
     )
 
 
+def format_for_year(year: int | None, starts: dict[str, int]) -> str | None:
+    """The format a report of ``year`` must use: the one with the latest start year ≤ year (None if none)."""
+    chosen = None
+    if year is not None:
+        for fid, start in sorted(starts.items(), key=lambda kv: kv[1]):
+            if start <= year:
+                chosen = fid
+    return chosen
+
+
+def start_years(formats: dict[str, Format]) -> dict[str, int]:
+    """Start years from the format files, when rules.toml's [formats] does not say."""
+    return {fid: min(f.years) for fid, f in formats.items() if f.years}
+
+
 def load_format(path: Path) -> Format:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))

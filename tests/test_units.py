@@ -160,3 +160,17 @@ def test_deadlines_by_body_type_and_legacy_years() -> None:
     assert rules.deadline(2023, "government") == date(2024, 3, 31)
     assert rules.deadline(2018, "department") == date(2019, 3, 31)
     assert rules.format_for_year(2020) == "F2019" and rules.format_for_year(2021) == "F2021"
+
+
+def test_format_years_come_from_rules_toml(tmp_path: Path) -> None:
+    """Moving F2021's start year in rules.toml changes which format a year requires, with no code edit."""
+    from rules.config import BUNDLED
+    from tests.conftest import FILES
+    from tests.helpers import check_bytes
+
+    text = BUNDLED.read_text(encoding="utf-8").replace("F2021 = { from = 2021 }", "F2021 = { from = 2022 }")
+    (tmp_path / "rules.toml").write_text(text, encoding="utf-8")
+    rules = load_rules(tmp_path)
+    assert rules.format_for_year(2021) == "F2019" and rules.format_for_year(2017) is None
+    _r, findings = check_bytes((FILES / "clean-f2021-gbk.html").read_bytes(), "r.html", rules)
+    assert [(f.kind, f.data["required"]) for f in findings] == [("format.outdated", "F2019")]

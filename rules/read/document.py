@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from rules.formats import Format, TableSpec
+from rules.formats import Format, TableSpec, format_for_year, start_years
 from rules.normalize import norm, to_simplified
 from rules.read.meta import infer_body, infer_body_type, infer_title, infer_year, publication
 from rules.read.rows import document_rows
@@ -25,15 +25,10 @@ def detect_format(text_norm: str, formats: dict[str, Format]) -> tuple[str, dict
     return ranked[0], hits
 
 
-def format_for_year(year: int | None, formats: dict[str, Format]) -> Format:
-    """The format a report of ``year`` must use: the one with the latest start year ≤ year."""
-    starts = sorted(((min(f.years) if f.years else 0), fid) for fid, f in formats.items())
-    chosen = starts[0][1]  # years before every format: the oldest one is the nearest
-    if year is not None:
-        for start, fid in starts:
-            if start <= year:
-                chosen = fid
-    return formats[chosen]
+def _year_format(year: int | None, formats: dict[str, Format], starts: dict[str, int]) -> Format:
+    """The year's required format; for years before every format, the oldest one (the nearest)."""
+    fid = format_for_year(year, starts) or min(starts, key=lambda k: starts[k], default=next(iter(formats)))
+    return formats[fid]
 
 
 def _missing_rows(spec: TableSpec, present: set[str], fmt: str) -> list[Note]:
@@ -67,7 +62,10 @@ def read(
     year: int | None = None,
     body_type: str | None = None,
     published: date | None = None,
+    format_years: dict[str, int] | None = None,
 ) -> Report:
+    """``format_years``: rules.toml's [formats] (which format each report year must use)."""
+    starts = format_years or start_years(formats)
     if doc.unreadable:
         return Report(
             source=doc.source,
@@ -97,8 +95,8 @@ def read(
     elif fmt_id == "mixed":
         candidates = list(formats.values())
     else:
-        candidates = [format_for_year(year, formats)]
-    primary = candidates[0] if len(candidates) == 1 else format_for_year(year, formats)
+        candidates = [_year_format(year, formats, starts)]
+    primary = candidates[0] if len(candidates) == 1 else _year_format(year, formats, starts)
 
     sections, section_text = find_sections(doc.lines, primary.sections)
     sources = document_rows(doc)
