@@ -16,7 +16,7 @@ import re
 import socket
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -202,16 +202,7 @@ class Fetcher:
                 pause = min(pol.max_retry_after, _retry_after(result.headers.get("retry-after"), pause))
             log.info("retrying %s after %s (%.1fs)", host, result.status, pause)
             await asyncio.sleep(pause)
-        return FetchResult(
-            result.url,
-            result.status,
-            result.http_status,
-            result.content_type,
-            result.data,
-            result.headers,
-            result.error,
-            time.monotonic() - start,
-        )
+        return replace(result, elapsed=time.monotonic() - start)
 
     async def _once(
         self,
@@ -246,30 +237,19 @@ class Fetcher:
                     ctype = resp.headers.get("content-type")
                     if resp.status_code == 304:
                         return FetchResult(current, "not_modified", 304, ctype, b"", hdrs)
+
+                    too_large = FetchResult(current, "too_large", resp.status_code, ctype, b"", hdrs)
+
                     declared = resp.headers.get("content-length")
                     if declared and declared.isdigit() and int(declared) > pol.max_bytes:
-                        return FetchResult(
-                            current,
-                            "too_large",
-                            resp.status_code,
-                            ctype,
-                            b"",
-                            hdrs,
-                            f"declared {declared} bytes > {pol.max_bytes}",
-                        )
+                        return replace(
+                            too_large, error=f"declared {declared} bytes > {pol.max_bytes}"
+                        )  # refuse before reading
                     chunks, size = [], 0
                     async for chunk in resp.aiter_bytes():
                         size += len(chunk)
                         if size > pol.max_bytes:
-                            return FetchResult(
-                                current,
-                                "too_large",
-                                resp.status_code,
-                                ctype,
-                                b"",
-                                hdrs,
-                                f"more than {pol.max_bytes} bytes",
-                            )
+                            return replace(too_large, error=f"more than {pol.max_bytes} bytes")
                         chunks.append(chunk)
                     data = b"".join(chunks)
                     self.bytes += size
