@@ -44,6 +44,7 @@ class Portal:
     delay: float = 1.0
     timeout: float = 30.0
     allow_private: bool = False
+    reconcile_hours: float = 24.0  # unchanged list: known reports are re-checked (conditional GET) this often
 
 
 @dataclass(frozen=True)
@@ -72,6 +73,7 @@ _PORTAL = {
     "delay": (int, float),
     "timeout": (int, float),
     "allow_private": bool,
+    "reconcile_hours": (int, float),
 }
 _BODY = {"name": str, "body_type": str, "region": str, "aliases": list}
 

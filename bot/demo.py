@@ -125,6 +125,7 @@ kind = "hanweb"
 list_url = "{base}/col/col1001/index.html"
 allow_private = true
 delay = 0.0
+reconcile_hours = 0  # re-check every known report each cycle (the demo shows conditional GETs)
 
 [[portals.bodies]]
 name = "示例区王集镇人民政府"
@@ -149,6 +150,7 @@ kind = "trs"
 list_url = "{base}/bm/nb/index.html"
 allow_private = true
 delay = 0.0
+reconcile_hours = 0  # re-check every known report each cycle (the demo shows conditional GETs)
 
 [[portals.bodies]]
 name = "洪泽区人民政府"

@@ -73,6 +73,14 @@ def politeness(portal: Portal) -> Politeness:
     )
 
 
+def _list_unchanged(store: Store, portal: Portal, list_hash: str, now: datetime) -> bool:
+    """True when the list is what it was and every known report was re-checked within reconcile_hours."""
+    h = store.health(portal.name)
+    if not h or h.get("list_hash") != list_hash or not h.get("reconciled_at"):
+        return False
+    return now - datetime.fromisoformat(h["reconciled_at"]) < timedelta(hours=portal.reconcile_hours)
+
+
 async def process_link(
     link: ReportLink, portal: Portal, fetcher: Fetcher, store: Store, rules: RuleSet, now: datetime, result: ScanResult
 ) -> None:
@@ -213,14 +221,22 @@ async def scan_portal(
         )
         if health:
             result.events.append(health)
+        incremental = _list_unchanged(store, portal, discovery.list_hash, now) if discovery.complete else False
         for i, link in enumerate(discovery.links, start=1):
             try:
-                await process_link(link, portal, fetcher, store, rules, now, result)
+                known = store.report(link.url) if incremental else None
+                if known:  # same list, reconciled recently: a known report needs no request at all
+                    store.touch(known["id"], stamp)
+                    result.unchanged += 1
+                else:
+                    await process_link(link, portal, fetcher, store, rules, now, result)
             except Exception:  # one broken report must not stop the portal's other reports
                 log.exception("processing %s failed", link.url)
                 result.errors += 1
             if progress:
                 progress(portal.name, i, len(discovery.links))
+        if discovery.complete:
+            store.set_list_state(portal.name, discovery.list_hash, None if incremental else stamp)
         active = store.active_reports(portal.name)
         if discovery.complete and not discovery.links and active:
             # a list that suddenly holds no 年报 at all is far likelier a redesign than a mass withdrawal

@@ -48,6 +48,11 @@ MIGRATIONS: list[str] = [
         payload TEXT NOT NULL);
     CREATE VIRTUAL TABLE versions_fts USING fts5(text, content='versions', content_rowid='id', tokenize='trigram');
     """,
+    # 2: the list hash and the last full reconcile, per portal
+    """
+    ALTER TABLE portal_health ADD COLUMN list_hash TEXT;
+    ALTER TABLE portal_health ADD COLUMN reconciled_at TEXT;
+    """,
 ]
 
 
@@ -303,6 +308,13 @@ class Store:
             if failures == threshold:
                 return self._event(unhealthy, f"unhealthy|{portal}|{episode}", now)
             return None
+
+    def set_list_state(self, portal: str, list_hash: str, reconciled_at: str | None) -> None:
+        with self.tx():
+            self.db.execute(
+                "UPDATE portal_health SET list_hash = ?, reconciled_at = coalesce(?, reconciled_at) WHERE portal = ?",
+                (list_hash, reconciled_at, portal),
+            )
 
     def start_run(self, portal: str, now: str) -> int:
         with self.tx():

@@ -236,3 +236,23 @@ def test_an_empty_list_never_withdraws_everything(site) -> None:
     portal.routes.pop("/bm/nb/index_1.html")
     results, events = scan(cfg)
     assert "ReportWithdrawn" not in names(events) and "暂不判定撤下" in results[1].problem
+
+
+def test_unchanged_list_skips_known_reports_until_the_reconcile(site) -> None:
+    from datetime import timedelta
+
+    portal, cfg = site
+    cfg.write_text(
+        cfg.read_text(encoding="utf-8").replace("reconcile_hours = 0", "reconcile_hours = 24"), encoding="utf-8"
+    )
+    scan(cfg)
+    before = len(portal.hits)
+    results, events = scan(cfg, NOW + timedelta(hours=1))
+    articles = [h for h in portal.hits[before:] if "/art/" in h[1] or "/bm/nb/20" in h[1]]
+    assert events == [] and articles == [] and sum(r.unchanged for r in results) == 5  # list pages only
+    path = "/art/2022/1/20/art_1001_11.html"
+    portal.routes[path] = Route(portal.routes[path].body + b"<!-- edit -->", "text/html; charset=gb2312")
+    _r, events = scan(cfg, NOW + timedelta(hours=2))
+    assert events == []  # same list, recent reconcile: the edit waits for the next reconcile
+    _r, events = scan(cfg, NOW + timedelta(hours=27))
+    assert names(events) == ["ReportChanged"]

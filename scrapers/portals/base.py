@@ -7,6 +7,7 @@ never reads a blocked portal as "no new reports" or "report withdrawn".
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -41,7 +42,13 @@ class Discovery:
     complete: bool = True  # every list page answered: False on any failure (portal health counts it)
     truncated: bool = False  # pagination stopped at max_pages: older items unseen, so absence proves nothing
     problem: str | None = None  # the first failure, in Chinese, for portal health
-    list_hash: str = ""
+
+    @property
+    def list_hash(self) -> str:
+        """What the list says (links, titles, dates): unchanged hash + recent reconcile = nothing to fetch,
+        even on servers that send no ETag / Last-Modified."""
+        items = sorted(f"{x.url}|{x.title}|{x.list_date}" for x in self.links)
+        return hashlib.sha256("\n".join(items).encode()).hexdigest()[:16]
 
     def failed(self, res: FetchResult, what: str) -> None:
         self.pages.append((res.url, res.status))

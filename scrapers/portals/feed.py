@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from dataclasses import dataclass
 from urllib.parse import urljoin
@@ -70,5 +69,4 @@ async def discover(fetcher: Fetcher, cfg: FeedConfig) -> Discovery:
     except (ValueError, TypeError) as exc:
         found.complete = False
         found.problem = f"订阅源格式错误：{type(exc).__name__}"
-    found.list_hash = hashlib.sha256("\n".join(x.url for x in found.links).encode()).hexdigest()[:16]
     return found

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
@@ -29,7 +28,6 @@ class GenericConfig:
 async def discover(fetcher: Fetcher, cfg: GenericConfig) -> Discovery:
     found = Discovery()
     url: str | None = cfg.list_url
-    digest = hashlib.sha256()
     for n in range(cfg.max_pages):
         if url is None:
             break
@@ -43,7 +41,6 @@ async def discover(fetcher: Fetcher, cfg: GenericConfig) -> Discovery:
         html = page_text(res)
         links = links_from_html(html, res.url, cfg.name, cfg.item_selector)
         found.links.extend(links)
-        digest.update("\n".join(x.url for x in links).encode())
         if cfg.page_url:
             url = urljoin(cfg.list_url, cfg.page_url.format(n=n + 1))
         elif cfg.next_selector:
@@ -53,5 +50,4 @@ async def discover(fetcher: Fetcher, cfg: GenericConfig) -> Discovery:
             url = None
     else:
         found.truncated = url is not None
-    found.list_hash = digest.hexdigest()[:16]
     return found

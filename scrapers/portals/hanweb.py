@@ -4,7 +4,6 @@ page's parameters as form fields. Groups may overlap by one record: links are de
 
 from __future__ import annotations
 
-import hashlib
 import html as htmllib
 import re
 from dataclasses import dataclass
@@ -106,5 +105,4 @@ async def discover(fetcher: Fetcher, cfg: HanwebConfig) -> Discovery:
             links.setdefault(link.url, link)
         seen = end
     found.links = list(links.values())
-    found.list_hash = hashlib.sha256("\n".join(sorted(links)).encode()).hexdigest()[:16]
     return found

@@ -3,7 +3,6 @@ createPageHTML(count, current, "index", "html") — parsed, never executed."""
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 from urllib.parse import urljoin
@@ -39,7 +38,6 @@ def page_count(html: str) -> tuple[int, str, str]:
 
 async def discover(fetcher: Fetcher, cfg: TrsConfig) -> Discovery:
     found = Discovery()
-    digest = hashlib.sha256()
     first = await fetcher.fetch(cfg.list_url, expect="page")
     if not first.ok:
         found.failed(first, f"列表页 {cfg.list_url}")
@@ -59,6 +57,4 @@ async def discover(fetcher: Fetcher, cfg: TrsConfig) -> Discovery:
         found.pages.append((url, "ok"))
         links = links_from_html(text, url, cfg.name, cfg.item_selector)
         found.links.extend(links)
-        digest.update("\n".join(x.url for x in links).encode())
-    found.list_hash = digest.hexdigest()[:16]
     return found
