@@ -193,11 +193,31 @@ def in_season(when: datetime) -> bool:
     return when.month <= 3 or (when.month == 4 and when.day <= 15)
 
 
-async def serve(config: Config, rules: RuleSet) -> None:
-    """APScheduler (Asia/Shanghai): one job per portal, denser in deadline season, jittered; misfires
-    after downtime coalesce into one catch-up run; a failing job is logged and never stops the service."""
+def build_scheduler(config: Config, tick: Any) -> Any:
+    """APScheduler 3.11 in Asia/Shanghai: one interval job per portal at its season interval (the tick
+    itself spaces runs out of season), jittered; after downtime the missed runs coalesce into one
+    catch-up run (misfire grace one day); one instance per portal at a time."""
     from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
+    sched = AsyncIOScheduler(
+        timezone=TZ, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 24 * 3600}
+    )
+    for p in config.portals:
+        minutes = max(1.0, min(p.season_every_hours, p.every_hours) * 60)
+        sched.add_job(
+            tick,
+            "interval",
+            minutes=minutes,
+            jitter=int(min(300, minutes * 6)),
+            args=[p.name],
+            id=f"scan:{p.name}",
+            next_run_time=datetime.now(TZ),
+        )
+    return sched
+
+
+async def serve(config: Config, rules: RuleSet) -> None:
+    """The service until SIGTERM; a failing job is recorded in the store (runs) and never stops it."""
     store = Store(config.database)
     last: dict[str, datetime] = {}
     stop = asyncio.Event()
@@ -216,23 +236,14 @@ async def serve(config: Config, rules: RuleSet) -> None:
                 )
                 for e in r.events:
                     log.warning("%s", describe_event(e))
-        except Exception:
+        except Exception as exc:
             log.exception("scan of %s failed", portal_name)
+            stamp = now.isoformat(timespec="seconds")
+            store.finish_run(
+                store.start_run(portal_name, stamp), stamp, status="error", note=f"{type(exc).__name__}: {exc}"[:500]
+            )
 
-    sched = AsyncIOScheduler(
-        timezone=TZ, job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": 24 * 3600}
-    )
-    for p in config.portals:
-        minutes = max(1.0, min(p.season_every_hours, p.every_hours) * 60)
-        sched.add_job(
-            tick,
-            "interval",
-            minutes=minutes,
-            jitter=int(min(300, minutes * 6)),
-            args=[p.name],
-            id=f"scan:{p.name}",
-            next_run_time=datetime.now(TZ),
-        )
+    sched = build_scheduler(config, tick)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)

@@ -256,3 +256,60 @@ def test_unchanged_list_skips_known_reports_until_the_reconcile(site) -> None:
     assert events == []  # same list, recent reconcile: the edit waits for the next reconcile
     _r, events = scan(cfg, NOW + timedelta(hours=27))
     assert names(events) == ["ReportChanged"]
+
+
+def test_scheduler_jobs_coalesce_missed_runs_in_shanghai_time(site) -> None:
+    from bot.service import build_scheduler, in_season
+
+    _portal, cfg = site
+
+    async def inspect() -> tuple:  # job defaults apply once the scheduler starts (paused: nothing runs)
+        sched = build_scheduler(load_config(cfg), lambda name: None)
+        sched.start(paused=True)
+        try:
+            return str(sched.timezone), sched.get_jobs()
+        finally:
+            sched.shutdown(wait=False)
+
+    tz, jobs = asyncio.run(inspect())
+    assert {j.id for j in jobs} == {"scan:示例区政府信息公开平台（大汉）", "scan:洪泽区部门年报（TRS）"}
+    assert tz == "Asia/Shanghai"
+    for job in jobs:
+        assert job.coalesce and job.max_instances == 1 and job.misfire_grace_time == 24 * 3600
+        assert job.trigger.interval.total_seconds() == 3600  # season interval; ticks space out-of-season runs
+    assert in_season(datetime(2025, 1, 10)) and in_season(datetime(2025, 4, 15)) and not in_season(datetime(2025, 6, 1))
+
+
+def test_scan_shows_progress_on_a_terminal_only(site) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    _portal, cfg = site
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    master, slave = pty.openpty()
+    proc = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "scan", "--config", str(cfg)],
+        cwd=root,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=slave,
+        timeout=120,
+        check=False,
+    )
+    os.close(slave)
+    tty_err = os.read(master, 65536).decode("utf-8", "replace")
+    os.close(master)
+    assert proc.returncode == 0 and "扫描 洪泽区部门年报（TRS）：2/2 份年报" in tty_err
+    piped = subprocess.run(
+        [sys.executable, "-m", "bot.cli", "scan", "--config", str(cfg)],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert piped.returncode == 0 and "扫描 " not in piped.stderr  # quiet when not a TTY
