@@ -44,6 +44,7 @@ class Portal:
     delay: float = 1.0
     timeout: float = 30.0
     allow_private: bool = False
+    ca_bundle: str | None = None  # PEM file added to the trusted CAs for this portal
     reconcile_hours: float = 24.0  # unchanged list: known reports are re-checked (conditional GET) this often
 
 
@@ -74,6 +75,7 @@ _PORTAL = {
     "timeout": (int, float),
     "allow_private": bool,
     "reconcile_hours": (int, float),
+    "ca_bundle": str,
 }
 _BODY = {"name": str, "body_type": str, "region": str, "aliases": list}
 
@@ -170,6 +172,13 @@ def load_config(path: Path) -> Config:
             bodies.append(Body(b["name"], b["body_type"], b.get("region", ""), tuple(b.get("aliases", ()))))
         kind_cfg = KINDS[kind][0](name=p["name"], list_url=p["list_url"], **{k: v for k, v in p.items() if k in extra})
         common = {k: v for k, v in p.items() if k in _PORTAL and k not in ("name", "kind", "list_url", "bodies")}
+        if "ca_bundle" in common:
+            bundle = (path.parent / common["ca_bundle"]).resolve()
+            if not bundle.is_file():
+                raise ConfigError(
+                    f"{path}:{loc.find('ca_bundle', line)}: 找不到 CA 证书文件 / ca_bundle not found: {bundle}"
+                )
+            common["ca_bundle"] = str(bundle)
         portals.append(Portal(p["name"], kind, p["list_url"], kind_cfg, tuple(bodies), **common))
     base = path.parent
     return Config(

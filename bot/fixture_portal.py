@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import http.server
+import ssl
 import threading
 import time
 from dataclasses import dataclass, field
@@ -41,7 +42,7 @@ class _QuietServer(http.server.ThreadingHTTPServer):
 
 
 class FixturePortal:
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
         self.routes: dict[str, Route] = {}
         self.proxies: dict[str, list[str]] = {}  # dataproxy path → all records
         self.hits: list[tuple[str, str, int]] = []  # (method, path, status) of every request
@@ -93,11 +94,15 @@ class FixturePortal:
                 self._send(200, body, "text/xml; charset=utf-8", {})
 
         self.server = _QuietServer(("127.0.0.1", 0), Handler)
+        self.scheme = "http"
+        if tls is not None:  # an HTTPS portal (certificate tests)
+            self.server.socket = tls.wrap_socket(self.server.socket, server_side=True)
+            self.scheme = "https"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}"
+        return f"{self.scheme}://127.0.0.1:{self.server.server_address[1]}"
 
     def start(self) -> FixturePortal:
         self.thread.start()

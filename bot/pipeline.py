@@ -69,7 +69,11 @@ def match_body(portal: Portal, title: str, body: str | None) -> Body | None:
 
 def politeness(portal: Portal) -> Politeness:
     return Politeness(
-        concurrency=portal.concurrency, delay=portal.delay, timeout=portal.timeout, allow_private=portal.allow_private
+        concurrency=portal.concurrency,
+        delay=portal.delay,
+        timeout=portal.timeout,
+        allow_private=portal.allow_private,
+        ca_bundle=portal.ca_bundle,
     )
 
 

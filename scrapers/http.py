@@ -14,6 +14,7 @@ import logging
 import random
 import re
 import socket
+import ssl
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -131,6 +132,7 @@ class Politeness:
     max_bytes: int = DEFAULT_MAX_BYTES
     allow_private: bool = False
     max_redirects: int = 5
+    ca_bundle: str | None = None  # extra CA certificates (servers that omit intermediates); never verify=False
 
 
 class Fetcher:
@@ -144,7 +146,12 @@ class Fetcher:
     ) -> None:
         self.default = default or Politeness()
         self.per_host = dict(per_host or {})
+        verify: ssl.SSLContext | bool = True
+        if self.default.ca_bundle:
+            verify = ssl.create_default_context()
+            verify.load_verify_locations(cafile=self.default.ca_bundle)
         self._client = httpx.AsyncClient(
+            verify=verify,
             follow_redirects=False,
             transport=transport,
             headers={"User-Agent": USER_AGENT, "Accept-Language": "zh-CN,zh;q=0.9"},

@@ -54,3 +54,42 @@ def test_every_redirect_hop_is_checked() -> None:
     assert loop.status == "http_error" and loop.error == "too many redirects" and requests == 4
     res, _ = fetch("http://127.0.0.1:9/x", Politeness(allow_private=False))
     assert res.status == "blocked" and "内网" in (res.error or "")
+
+
+def test_per_portal_ca_bundle_instead_of_turning_verification_off(tmp_path) -> None:
+    import ssl
+    import subprocess
+
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(
+        [
+            "openssl",
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            str(key),
+            "-out",
+            str(cert),
+            "-days",
+            "2",
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert, key)
+    with FixturePortal(tls=tls) as p:
+        p.routes["/a.html"] = Route("<html><body>年报</body></html>".encode())
+        plain, _ = fetch(f"{p.url}/a.html", Politeness(allow_private=True, retries=0))
+        trusted, _ = fetch(f"{p.url}/a.html", Politeness(allow_private=True, retries=0, ca_bundle=str(cert)))
+    assert p.url.startswith("https://")
+    assert plain.status == "network_error" and "CERTIFICATE_VERIFY_FAILED" in (plain.error or "")
+    assert trusted.ok

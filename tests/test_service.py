@@ -313,3 +313,15 @@ def test_scan_shows_progress_on_a_terminal_only(site) -> None:
         check=False,
     )
     assert piped.returncode == 0 and "扫描 " not in piped.stderr  # quiet when not a TTY
+
+
+def test_ca_bundle_path_is_checked_at_load(tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(
+        '[[portals]]\nname = "a"\nkind = "trs"\nlist_url = "https://x"\nca_bundle = "certs/ca.pem"\n', encoding="utf-8"
+    )
+    with pytest.raises(ConfigError, match=r"config.toml:5: .*ca_bundle"):
+        load_config(cfg)
+    (tmp_path / "certs").mkdir()
+    (tmp_path / "certs" / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n", encoding="utf-8")
+    assert load_config(cfg).portals[0].ca_bundle == str((tmp_path / "certs" / "ca.pem").resolve())
