@@ -35,8 +35,8 @@ class Body:
 class Portal:
     name: str
     kind: str
-    list_url: str
-    kind_config: Any  # the kind's own frozen dataclass (scrapers.portals.KINDS)
+    list_url: str  # the first list page (a portal may have several: list_url = [ … ])
+    kind_configs: tuple[Any, ...]  # the kind's own frozen dataclass, one per list URL (scrapers.portals.KINDS)
     bodies: tuple[Body, ...] = ()
     every_hours: float = 6.0
     season_every_hours: float = 1.0
@@ -66,7 +66,7 @@ _SERVICE = {"database": str, "years": list, "unhealthy_after": int, "deadline_gr
 _PORTAL = {
     "name": str,
     "kind": str,
-    "list_url": str,
+    "list_url": (str, list),
     "bodies": list,
     "every_hours": (int, float),
     "season_every_hours": (int, float),
@@ -170,7 +170,11 @@ def load_config(path: Path) -> Config:
                     f"{path}:{bline}: body_type 应为 {'/'.join(BODY_TYPES)} / bad body_type {b.get('body_type')!r}"
                 )
             bodies.append(Body(b["name"], b["body_type"], b.get("region", ""), tuple(b.get("aliases", ()))))
-        kind_cfg = KINDS[kind][0](name=p["name"], list_url=p["list_url"], **{k: v for k, v in p.items() if k in extra})
+        urls = [p["list_url"]] if isinstance(p["list_url"], str) else p["list_url"]
+        if not urls or not all(isinstance(u, str) and u for u in urls):
+            raise ConfigError(f"{path}:{line}: list_url 应为网址或网址列表 / list_url must be a URL or a list of URLs")
+        kind_fields = {k: v for k, v in p.items() if k in extra}
+        kind_cfgs = tuple(KINDS[kind][0](name=p["name"], list_url=u, **kind_fields) for u in urls)
         common = {k: v for k, v in p.items() if k in _PORTAL and k not in ("name", "kind", "list_url", "bodies")}
         if "ca_bundle" in common:
             bundle = (path.parent / common["ca_bundle"]).resolve()
@@ -179,7 +183,7 @@ def load_config(path: Path) -> Config:
                     f"{path}:{loc.find('ca_bundle', line)}: 找不到 CA 证书文件 / ca_bundle not found: {bundle}"
                 )
             common["ca_bundle"] = str(bundle)
-        portals.append(Portal(p["name"], kind, p["list_url"], kind_cfg, tuple(bodies), **common))
+        portals.append(Portal(p["name"], kind, urls[0], kind_cfgs, tuple(bodies), **common))
     base = path.parent
     return Config(
         path=path,

@@ -35,7 +35,7 @@ from rules.normalize import norm
 from rules.read.document import read
 from rules.report import from_snapshot, snapshot
 from scrapers.http import Fetcher, Politeness
-from scrapers.portals import KINDS, ReportLink
+from scrapers.portals import KINDS, ReportLink, merge
 
 log = logging.getLogger(__name__)
 
@@ -209,7 +209,8 @@ async def scan_portal(
     stamp = now.isoformat(timespec="seconds")
     run_id = store.start_run(portal.name, stamp)
     try:
-        discovery = await KINDS[portal.kind][1](fetcher, portal.kind_config)
+        discover = KINDS[portal.kind][1]
+        discovery = merge([await discover(fetcher, cfg) for cfg in portal.kind_configs])
         result.complete, result.problem = discovery.complete, discovery.problem
         result.pages, result.links = len(discovery.pages), len(discovery.links)
         failing = next((s for _, s in discovery.pages if s not in ("ok", "not_modified")), "ok")

@@ -325,3 +325,21 @@ def test_ca_bundle_path_is_checked_at_load(tmp_path: Path) -> None:
     (tmp_path / "certs").mkdir()
     (tmp_path / "certs" / "ca.pem").write_text("-----BEGIN CERTIFICATE-----\n", encoding="utf-8")
     assert load_config(cfg).portals[0].ca_bundle == str((tmp_path / "certs" / "ca.pem").resolve())
+
+
+def test_a_portal_with_several_list_urls(site) -> None:
+    portal, cfg = site
+    portal.routes["/bm/jd/index.html"] = Route(
+        '<html><body><ul><li><a href="/art/2023/3/20/art_1001_14.html">示例区人民政府2022年政府信息公开工作年度报告</a>'
+        "<span>2023-03-20</span></li></ul></body></html>".encode()
+    )
+    one = f'list_url = "{portal.url}/bm/nb/index.html"'
+    two = f'list_url = ["{portal.url}/bm/nb/index.html", "{portal.url}/bm/jd/index.html"]'
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace(one, two), encoding="utf-8")
+    assert [c.list_url for c in load_config(cfg).portals[1].kind_configs] == [
+        f"{portal.url}/bm/nb/index.html",
+        f"{portal.url}/bm/jd/index.html",
+    ]
+    results, events = scan(cfg, only="洪泽区部门年报（TRS）")
+    assert (results[0].complete, results[0].pages, results[0].links, results[0].new) == (True, 3, 3, 3)
+    assert names(events).count("ReportPublished") == 3

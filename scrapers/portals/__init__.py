@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from scrapers.portals import feed, generic, hanweb, trs
-from scrapers.portals.base import Discover, Discovery, ReportLink
+from scrapers.portals.base import Discover, Discovery, ReportLink, merge
 
 KINDS: dict[str, tuple[type, Discover]] = {
     "generic": (generic.GenericConfig, generic.discover),  # type: ignore[dict-item]
@@ -18,7 +18,7 @@ KINDS: dict[str, tuple[type, Discover]] = {
     "feed": (feed.FeedConfig, feed.discover),  # type: ignore[dict-item]
 }
 
-__all__ = ["KINDS", "Discovery", "ReportLink", "kind_config"]
+__all__ = ["KINDS", "Discovery", "ReportLink", "kind_config", "merge"]
 
 
 def kind_config(kind: str, fields: dict[str, Any]) -> Any:

@@ -58,6 +58,22 @@ class Discovery:
             self.problem = f"{what}：{res.status}{('（' + detail + '）') if detail else ''}"
 
 
+def merge(parts: list[Discovery]) -> Discovery:
+    """One discovery from several list pages of a portal: links de-duplicated by URL, complete only if all were."""
+    out = Discovery()
+    urls: set[str] = set()
+    for d in parts:
+        for link in d.links:
+            if link.url not in urls:
+                urls.add(link.url)
+                out.links.append(link)
+        out.pages.extend(d.pages)
+        out.complete = out.complete and d.complete
+        out.truncated = out.truncated or d.truncated
+        out.problem = out.problem or d.problem
+    return out
+
+
 def is_report_title(title: str) -> bool:
     return bool(_REPORT.search(re.sub(r"\s+", "", title)))
 
