@@ -111,48 +111,6 @@ def build(portal: FixturePortal) -> None:
 
 
 def config_text(base: str, database: str) -> str:
-    return f'''[service]
-database = "{database}"
-years = [2021, 2022, 2023]
-unhealthy_after = 2
-
-[rules]
-dir = "{(ROOT / "rules").as_posix()}"
-
-[[portals]]
-name = "示例区政府信息公开平台（大汉）"
-kind = "hanweb"
-list_url = "{base}/col/col1001/index.html"
-allow_private = true
-delay = 0.0
-reconcile_hours = 0  # re-check every known report each cycle (the demo shows conditional GETs)
-
-[[portals.bodies]]
-name = "示例区王集镇人民政府"
-body_type = "township"
-aliases = ["王集镇"]
-
-[[portals.bodies]]
-name = "示例区城东街道办事处"
-body_type = "subdistrict"
-
-[[portals.bodies]]
-name = "示例区人民政府"
-body_type = "government"
-
-[[portals.bodies]]
-name = "示例区李庄镇人民政府"
-body_type = "township"
-
-[[portals]]
-name = "洪泽区部门年报（TRS）"
-kind = "trs"
-list_url = "{base}/bm/nb/index.html"
-allow_private = true
-delay = 0.0
-reconcile_hours = 0  # re-check every known report each cycle (the demo shows conditional GETs)
-
-[[portals.bodies]]
-name = "洪泽区人民政府"
-body_type = "government"
-'''
+    """demo/config.toml with the sample portal's address, the database and the rules directory filled in."""
+    template = (ROOT / "demo" / "config.toml").read_text(encoding="utf-8")
+    return template.format(base=base, database=database, rules=(ROOT / "rules").as_posix())
