@@ -7,20 +7,10 @@ from typing import Any
 
 from rules.config import RuleSet
 from rules.formats import TableSpec
-from rules.report import Finding
+from rules.report import BODY_TYPE_LABELS, EVIDENCE_LABELS, Finding
 
 _CN = "一二三四五六七八九十"
 _SEV = {"error": "错误", "warning": "警告", "advisory": "提示"}
-_TYPE = {"department": "部门", "government": "人民政府", "township": "乡镇", "subdistrict": "街道"}
-_EVIDENCE = {
-    "meta": "页面元数据",
-    "page": "页面发布日期",
-    "list": "列表日期",
-    "first_seen": "首次发现",
-    "url": "网址日期",
-    "signature": "落款日期",
-    "given": "人工指定",
-}
 
 
 def width(text: str) -> int:
@@ -91,10 +81,10 @@ def render(out: dict[str, Any], findings: list[Finding], rules: RuleSet, brief: 
     pub = out["published"]
     lines.append(
         f"  来源：{out['source']}（{out.get('input_kind')}）  机关：{out.get('body') or '未识别'}"
-        f"（{_TYPE.get(out.get('body_type') or '', '类型未知')}）"
+        f"（{BODY_TYPE_LABELS.get(out.get('body_type') or '', '类型未知')}）"
         f"  年度：{out.get('year') or '未识别'}  格式：{out['format']}"
     )
-    when = f"{pub['date']}（{_EVIDENCE.get(pub['evidence'] or '', '')}）" if pub.get("date") else "未找到发布日期"
+    when = f"{pub['date']}（{EVIDENCE_LABELS.get(pub['evidence'] or '', '')}）" if pub.get("date") else "未找到发布日期"
     lines.append(f"  发布：{when}  法定期限：{out.get('deadline') or '未知'}")
     secs = []
     for s in out.get("sections", []):

@@ -8,6 +8,22 @@ from datetime import date
 from typing import Any
 
 SEVERITIES = ("error", "warning", "advisory")
+# Chinese names for messages and summaries, kept with the vocabulary they name
+EVIDENCE_LABELS = {
+    "meta": "页面元数据 PubDate",
+    "page": "页面“发布日期”",
+    "list": "栏目列表日期",
+    "first_seen": "首次发现时间",
+    "url": "网址中的日期",
+    "signature": "落款日期",
+    "given": "人工指定的发布日期",
+}
+BODY_TYPE_LABELS = {
+    "department": "政府部门",
+    "government": "县级以上人民政府",
+    "township": "乡镇人民政府",
+    "subdistrict": "街道办事处",
+}
 
 Value = int | float | str | None  # None = blank cell; str = text that is not a valid number
 

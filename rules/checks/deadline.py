@@ -5,23 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from rules.checks.base import Context
-from rules.report import Finding, Report
-
-_EVIDENCE = {
-    "meta": "页面元数据 PubDate",
-    "page": "页面“发布日期”",
-    "list": "栏目列表日期",
-    "first_seen": "首次发现时间",
-    "url": "网址中的日期",
-    "signature": "落款日期",
-    "given": "人工指定的发布日期",
-}
-_TYPES = {
-    "department": "政府部门",
-    "government": "县级以上人民政府",
-    "township": "乡镇人民政府",
-    "subdistrict": "街道办事处",
-}
+from rules.report import BODY_TYPE_LABELS, EVIDENCE_LABELS, Finding, Report
 
 
 def deadline(report: Report, ctx: Context) -> list[Finding]:
@@ -50,13 +34,13 @@ def deadline(report: Report, ctx: Context) -> list[Finding]:
     grace = int(ctx.params.get("grace_days", 0))
     if pub.date > due + timedelta(days=grace):
         days = (pub.date - due).days
-        kind = _TYPES.get(report.body_type or "", "该机关")
+        kind = BODY_TYPE_LABELS.get(report.body_type or "", "该机关")
         return [
             ctx.finding(
                 "deadline.late",
                 "document",
                 f"{report.year}年度报告于{pub.date.isoformat()}发布"
-                f"（依据：{_EVIDENCE.get(pub.evidence or '', pub.evidence)}），"
+                f"（依据：{EVIDENCE_LABELS.get(pub.evidence or '', pub.evidence)}），"
                 f"晚于{kind}的法定期限{due.isoformat()}，逾期{days}天",
                 {
                     "published": pub.date.isoformat(),
