@@ -343,3 +343,53 @@ def test_a_portal_with_several_list_urls(site) -> None:
     results, events = scan(cfg, only="洪泽区部门年报（TRS）")
     assert (results[0].complete, results[0].pages, results[0].links, results[0].new) == (True, 3, 3, 3)
     assert names(events).count("ReportPublished") == 3
+
+
+def test_servers_without_validators_are_compared_by_hash(site) -> None:
+    portal, cfg = site
+    for route in portal.routes.values():
+        route.etag = False
+    scan(cfg)
+    before = len(portal.hits)
+    results, events = scan(cfg)
+    second = portal.hits[before:]
+    assert events == [] and sum(r.unchanged for r in results) == 5
+    assert any("/art/" in p and s == 200 for _, p, s in second)  # fetched in full (no ETag to ask with) …
+    assert Store(load_config(cfg).database).one("SELECT count(*) AS n FROM versions")["n"] == 5  # … not re-parsed
+
+
+def test_status_reports_show_and_config_check_commands(site) -> None:
+    import json
+    import os
+    import subprocess
+    import sys
+
+    _portal, cfg = site
+    root = Path(__file__).resolve().parents[1]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "bot.cli", *args, "--config", str(cfg)],
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+
+    assert "2 个门户，5 个机关" in cli("config", "check").stdout
+    assert cli("scan").returncode == 0
+    rows = json.loads(cli("status", "--json", "--year", "2023").stdout)
+    by = {r["body"]: r for r in rows}
+    assert by["示例区城东街道办事处"]["state"] == "late" and by["示例区城东街道办事处"]["errors"] == 3
+    assert by["示例区李庄镇人民政府"]["state"] == "missing" and by["示例区人民政府"]["state"] == "missing"
+    table = cli("status").stdout
+    assert "逾期" in table and "未发布" in table and "按时" in table
+    reports = json.loads(cli("reports", "--json").stdout)
+    hongze = next(r for r in reports if r["body"] == "洪泽区人民政府")
+    shown = json.loads(cli("show", str(hongze["id"]), "--json").stdout)
+    assert {f["where"] for f in shown["findings"]} >= {"litigation/R4:review", "document"}
+    assert "表四R4" in cli("show", str(hongze["id"])).stdout
+    assert cli("show", "9999").returncode == 2
