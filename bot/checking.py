@@ -15,7 +15,7 @@ from rules.read.document import read
 from rules.report import Finding, Report
 from scrapers.document import Document, unreadable
 from scrapers.extract import extract
-from scrapers.http import Fetcher, Politeness
+from scrapers.net import Fetcher, Politeness
 
 
 @dataclass(frozen=True)

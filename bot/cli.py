@@ -52,6 +52,7 @@ def _parser() -> argparse.ArgumentParser:
         ("status", "机关×年度 发布情况 / body × year matrix"),
         ("reports", "已存储的年报 / stored reports"),
         ("show", "一份年报及其问题 / one report and its findings"),
+        ("alerts", "当前告警 / firing alerts"),
     ):
         sp = sub.add_parser(name, help=text)
         sp.add_argument("--config", type=Path, default=Path("config.toml"))
@@ -59,10 +60,26 @@ def _parser() -> argparse.ArgumentParser:
             sp.add_argument("--portal", help="only this portal (its name in config.toml)")
         if name in ("status", "reports"):
             sp.add_argument("--year", type=int)
-        if name in ("status", "reports", "show", "scan"):
+        if name in ("status", "reports", "show", "scan", "alerts"):
             sp.add_argument("--json", action="store_true")
+        if name == "scan":
+            sp.add_argument("--no-send", action="store_true", help="leave alerts in the outbox (the service sends)")
+        if name == "alerts":
+            sp.add_argument("--all", action="store_true", help="resolved ones too")
         if name == "show":
             sp.add_argument("id", type=int)
+    n = sub.add_parser("notify", help="告警通道与发件箱 / alert channels and the outbox")
+    nsub = n.add_subparsers(dest="action", required=True)
+    nt = nsub.add_parser("test", help="发一条测试消息并显示对方应答 / send a test message, print the answer")
+    nt.add_argument("channel")
+    nd = nsub.add_parser("deliver", help="发送发件箱中到期的告警 / send what is due")
+    nd.add_argument("--wait", type=float, default=0.0, help="keep going up to N seconds (rate limits, retries)")
+    ns = nsub.add_parser("status", help="发件箱与通道状态 / outbox and channel state")
+    ns.add_argument("--json", action="store_true")
+    nr = nsub.add_parser("retry", help="死信重新排队 / requeue dead entries")
+    nr.add_argument("ids", nargs="*", type=int, help="outbox ids (default: every dead entry)")
+    for sp in (nt, nd, ns, nr):
+        sp.add_argument("--config", type=Path, default=Path("config.toml"))
     cc = sub.add_parser("config", help="配置文件 / configuration")
     cc.add_argument("action", choices=["check"])
     cc.add_argument("--config", type=Path, default=Path("config.toml"))
@@ -141,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         "reports": service.cmd_reports,
         "show": service.cmd_show,
         "config": service.cmd_config,
+        "notify": service.cmd_notify,
+        "alerts": service.cmd_alerts,
     }
     return handlers[args.command](args)
 

@@ -15,6 +15,8 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from bot.alert_config import AlertConfigError, ChannelSpec, parse_channels, parse_policy
+from bot.alerts import Policy
 from rules.config import BODY_TYPES
 from scrapers.portals import KINDS
 
@@ -57,6 +59,8 @@ class Config:
     unhealthy_after: int = 3
     deadline_grace_days: int = 0
     portals: tuple[Portal, ...] = field(default_factory=tuple)
+    channels: tuple[ChannelSpec, ...] = field(default_factory=tuple)
+    policy: Policy = field(default_factory=Policy)
 
     def watched_years(self, today: date) -> tuple[int, ...]:
         return self.years or (today.year - 1,)
@@ -93,10 +97,10 @@ class _Locator:
                 return i + 1
         return start + 1 if start else 1
 
-    def portal(self, n: int) -> int:
+    def portal(self, n: int, table: str = "portals") -> int:
         count = -1
         for i, line in enumerate(self.lines):
-            if re.match(r"\s*\[\[portals\]\]", line):
+            if re.match(r"\s*\[\[" + table + r"\]\]", line):
                 count += 1
                 if count == n:
                     return i + 1
@@ -133,7 +137,7 @@ def load_config(path: Path) -> Config:
         raise ConfigError(f"{path}: TOML 语法错误 / syntax error: {exc}") from exc
     loc = _Locator(text)
     for section in data:
-        if section not in ("service", "rules", "portals"):
+        if section not in ("service", "rules", "portals", "alerts", "channels", "routes"):
             line = loc.find(r"^\s*\[+" + re.escape(section))
             raise ConfigError(f"{path}:{line}: 未知的配置节 [{section}] / unknown section [{section}]")
     rules = data.get("rules", {})
@@ -185,6 +189,18 @@ def load_config(path: Path) -> Config:
             common["ca_bundle"] = str(bundle)
         portals.append(Portal(p["name"], kind, urls[0], kind_cfgs, tuple(bodies), **common))
     base = path.parent
+    try:
+        channels = parse_channels(data.get("channels", []), base, lambda n: loc.portal(n, "channels"))
+        policy = parse_policy(
+            data.get("alerts", {}),
+            data.get("routes", []),
+            channels,
+            {b.name: b.region for p in portals for b in p.bodies},
+            lambda n: loc.portal(n, "routes"),
+            loc.find(r"^\s*\[alerts\]"),
+        )
+    except AlertConfigError as exc:
+        raise ConfigError(f"{path}: {exc}") from exc
     return Config(
         path=path,
         rules_dir=(base / rules["dir"]).resolve() if rules.get("dir") else None,
@@ -193,4 +209,6 @@ def load_config(path: Path) -> Config:
         unhealthy_after=service.get("unhealthy_after", 3),
         deadline_grace_days=service.get("deadline_grace_days", 0),
         portals=tuple(portals),
+        channels=channels,
+        policy=policy,
     )

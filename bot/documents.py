@@ -8,7 +8,7 @@ from dataclasses import replace
 
 from scrapers.document import Document, unreadable
 from scrapers.extract import extract
-from scrapers.http import Fetcher
+from scrapers.net import Fetcher
 
 MAX_ATTACHMENTS = 3
 # what the article page knows better than its attachment: publication evidence and the title

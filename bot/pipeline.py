@@ -34,7 +34,7 @@ from rules.engine import check
 from rules.normalize import norm
 from rules.read.document import read
 from rules.report import from_snapshot, snapshot
-from scrapers.http import Fetcher, Politeness
+from scrapers.net import Fetcher, Politeness
 from scrapers.portals import KINDS, ReportLink, merge
 
 log = logging.getLogger(__name__)

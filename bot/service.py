@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import signal
@@ -16,6 +17,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from bot import notify
 from bot.config import Config, ConfigError, load_config
 from bot.pipeline import ScanResult, scan_all
 from bot.status import matrix, render
@@ -90,14 +92,18 @@ def _tty_progress(portal: str, done: int, total: int) -> None:
     sys.stderr.flush()
 
 
-def scan_once(config: Config, rules: RuleSet, only: str | None = None) -> list[ScanResult]:
-    store = Store(config.database)
+def scan_once(
+    config: Config, rules: RuleSet, only: str | None = None, send: bool = True
+) -> tuple[list[ScanResult], notify.Stats]:
+    """One cycle; then whatever is due in the outbox is sent (rate-limited rest: the service's job)."""
+    store, alerting = notify.open_store(config)
     progress = _tty_progress if sys.stderr.isatty() else None
     try:
         results = asyncio.run(scan_all(config, store, rules, now_local(), only, progress))
+        stats = notify.deliver_now(config, store, alerting, now_local) if send else notify.Stats()
     finally:
         store.close()
-    return results
+    return results, stats
 
 
 @_guard
@@ -106,7 +112,7 @@ def cmd_scan(args: argparse.Namespace) -> int:
     if args.portal and args.portal not in {p.name for p in config.portals}:
         print(f"没有名为“{args.portal}”的门户 / no such portal", file=sys.stderr)
         return 2
-    results = scan_once(config, rules, args.portal)
+    results, stats = scan_once(config, rules, args.portal, send=not args.no_send)
     events = [e for r in results for e in r.events]
     if args.json:
         print(
@@ -123,6 +129,8 @@ def cmd_scan(args: argparse.Namespace) -> int:
         print(scan_summary(results))
         for e in events:
             print("  " + describe_event(e))
+        if config.channels:
+            print(f"  告警：已发送 {stats.sent}，待重试 {stats.retried}，死信 {stats.dead}（nianbao notify status）")
     return 0 if all(r.complete for r in results) else 1
 
 
@@ -171,12 +179,24 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 
 @_guard
+def cmd_notify(args: argparse.Namespace) -> int:
+    config, _rules = _load(args.config)
+    return notify.cmd_notify(args, config, now_local)
+
+
+@_guard
+def cmd_alerts(args: argparse.Namespace) -> int:
+    config, _rules = _load(args.config)
+    return notify.cmd_alerts(args, config)
+
+
+@_guard
 def cmd_config(args: argparse.Namespace) -> int:
     config, rules = _load(args.config)
     bodies = sum(len(p.bodies) for p in config.portals)
     print(
-        f"配置有效 / config OK: {len(config.portals)} 个门户，{bodies} 个机关，数据库 {config.database}，"
-        f"规则 {rules.source}"
+        f"配置有效 / config OK: {len(config.portals)} 个门户，{bodies} 个机关，{len(config.channels)} 个告警通道，"
+        f"{len(config.policy.routes)} 条路由，数据库 {config.database}，规则 {rules.source}"
     )
     return 0
 
@@ -216,11 +236,15 @@ def build_scheduler(config: Config, tick: Any) -> Any:
     return sched
 
 
-async def serve(config: Config, rules: RuleSet) -> None:
-    """The service until SIGTERM; a failing job is recorded in the store (runs) and never stops it."""
-    store = Store(config.database)
+async def serve(config: Config, rules: RuleSet, stop: asyncio.Event | None = None) -> None:
+    """The service until SIGTERM; a failing job is recorded in the store (runs) and never stops it.
+    Beside the scans: the delivery worker (woken after every cycle, else every 30 s) and an hourly
+    reminder pass."""
+    store, alerting = notify.open_store(config)
+    worker = notify.deliverer(config, store, alerting) if config.channels else None
     last: dict[str, datetime] = {}
-    stop = asyncio.Event()
+    stop = stop or asyncio.Event()
+    kick = asyncio.Event()
 
     async def tick(portal_name: str) -> None:
         portal = next(p for p in config.portals if p.name == portal_name)
@@ -242,15 +266,38 @@ async def serve(config: Config, rules: RuleSet) -> None:
             store.finish_run(
                 store.start_run(portal_name, stamp), stamp, status="error", note=f"{type(exc).__name__}: {exc}"[:500]
             )
+        kick.set()
+
+    async def remind() -> None:
+        try:
+            if alerting.remind(store, now_local()):
+                kick.set()
+        except Exception:
+            log.exception("reminders failed")
+
+    async def deliver() -> None:
+        while worker is not None and not stop.is_set():
+            try:
+                await worker.run(now_local, max_seconds=25, wait_limit=25)
+            except Exception:  # a delivery bug must not stop the service; the outbox keeps the entries
+                log.exception("delivery pass failed")
+            kick.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(kick.wait(), timeout=5)
 
     sched = build_scheduler(config, tick)
+    sched.add_job(remind, "interval", hours=1, id="remind", next_run_time=datetime.now(TZ))
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     sched.start()
-    log.warning("nianbao running: %d portals; SIGTERM stops it", len(config.portals))
+    sender = asyncio.create_task(deliver())
+    log.warning("nianbao running: %d portals, %d channels; SIGTERM stops it", len(config.portals), len(config.channels))
     await stop.wait()
     sched.shutdown(wait=False)
+    sender.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await sender  # an entry cut off mid-send stays 'sending' and is re-sent after the lease
     store.close()
 
 
@@ -269,7 +316,7 @@ def run_demo(json_out: bool = False) -> int:
         cfg.write_text(demo.config_text(portal.url, db.as_posix()), encoding="utf-8")
         config, rules = _load(cfg)
         print(f"nianbao demo：示例门户运行于 {portal.url}，数据库 {db}\n")
-        results = scan_once(config, rules)
+        results, _stats = scan_once(config, rules)
         events = [e for r in results for e in r.events]
         store = Store(config.database)
         rows = matrix(config, store, rules, now_local().date())

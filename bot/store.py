@@ -17,6 +17,8 @@ from typing import Any
 
 import sqlite_utils
 
+EventHook = Any  # an object with .event(store, event, now) and .flush(store): bot.alerts.Alerting
+
 MIGRATIONS: list[str] = [
     # 1: the watching service
     """
@@ -53,11 +55,32 @@ MIGRATIONS: list[str] = [
     ALTER TABLE portal_health ADD COLUMN list_hash TEXT;
     ALTER TABLE portal_health ADD COLUMN reconciled_at TEXT;
     """,
+    # 3: alerts (one row per fingerprint), the outbox, every delivery attempt, paused channels
+    """
+    CREATE TABLE alerts (
+        fingerprint TEXT PRIMARY KEY, kind TEXT NOT NULL, severity TEXT, scope TEXT NOT NULL, body TEXT,
+        year INTEGER, state TEXT NOT NULL, first_fired TEXT NOT NULL, last_fired TEXT NOT NULL,
+        last_notified TEXT, resolved_at TEXT, item TEXT NOT NULL);
+    CREATE INDEX alerts_scope ON alerts(scope, state);
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY, created_at TEXT NOT NULL, channel TEXT NOT NULL, route TEXT, state TEXT NOT NULL
+        DEFAULT 'pending', due_at TEXT NOT NULL, digest INTEGER NOT NULL DEFAULT 0, items TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0, parts_done INTEGER NOT NULL DEFAULT 0, next_attempt_at TEXT,
+        claimed_by TEXT, lease_until REAL, sent_at TEXT, last_error TEXT, answer TEXT);
+    CREATE INDEX outbox_state ON outbox(state, channel, id);
+    CREATE TABLE deliveries (
+        id INTEGER PRIMARY KEY, outbox_id INTEGER NOT NULL, channel TEXT NOT NULL, at TEXT NOT NULL,
+        epoch REAL NOT NULL, outcome TEXT NOT NULL, detail TEXT);
+    CREATE INDEX deliveries_channel ON deliveries(channel, epoch);
+    CREATE TABLE channel_state (channel TEXT PRIMARY KEY, state TEXT NOT NULL, since TEXT, reason TEXT,
+        config_hash TEXT);
+    """,
 ]
 
 
 class Store:
-    def __init__(self, path: str | Path) -> None:
+    def __init__(self, path: str | Path, on_event: EventHook | None = None) -> None:
+        self.on_event = on_event  # the alert lifecycle: runs inside the transaction that records the event
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
@@ -80,12 +103,20 @@ class Store:
 
     @contextmanager
     def tx(self) -> Iterator[None]:
-        """One write transaction (BEGIN IMMEDIATE: a single writer at a time, others wait)."""
+        """One write transaction (BEGIN IMMEDIATE: a single writer at a time, others wait). Nested use
+        joins the outer transaction, so a caller can make several store calls atomic."""
+        if self.db.conn.in_transaction:
+            yield
+            return
         self.db.execute("BEGIN IMMEDIATE")
         try:
             yield
+            if self.on_event is not None:
+                self.on_event.flush(self)  # the outbox rows commit with the state change, or not at all
         except BaseException:
             self.db.execute("ROLLBACK")
+            if self.on_event is not None:
+                self.on_event.discard()
             raise
         self.db.execute("COMMIT")
 
@@ -119,7 +150,11 @@ class Store:
             "INSERT OR IGNORE INTO events(at, type, key, payload) VALUES (?, ?, ?, ?)",
             (now, type(event).__name__, key, payload),
         )
-        return event if cur.rowcount else None
+        if not cur.rowcount:
+            return None
+        if self.on_event is not None:
+            self.on_event.event(self, event, now)
+        return event
 
     def events(self, since_id: int = 0) -> list[dict[str, Any]]:
         return self.rows("SELECT * FROM events WHERE id > ? ORDER BY id", (since_id,))
@@ -348,3 +383,165 @@ class Store:
             "JOIN reports r ON r.current_version = v.id WHERE versions_fts MATCH ?",
             (f'"{text}"',),
         )
+
+    # ------------------------------------------------------------------ alerts (called inside a transaction)
+    def alert(self, fingerprint: str) -> dict[str, Any] | None:
+        return self.one("SELECT * FROM alerts WHERE fingerprint = ?", (fingerprint,))
+
+    def firing(self, scope: str) -> list[dict[str, Any]]:
+        return self.rows("SELECT * FROM alerts WHERE scope = ? AND state = 'firing' ORDER BY rowid", (scope,))
+
+    def set_alert(self, row: dict[str, Any]) -> None:
+        self.db["alerts"].upsert(
+            {**row, "item": json.dumps(row["item"], ensure_ascii=False, default=str)}, pk="fingerprint"
+        )
+
+    def current_findings(self, body: str | None, year: int | None, report_id: int) -> list[dict[str, Any]]:
+        """Findings of the current versions of a body's active reports for a year (or of one report
+        when the body is unknown): what should be firing for that scope right now."""
+        where = "r.body = ? AND r.year IS ?" if body else "r.id = ?"
+        params: tuple = (body, year) if body else (report_id,)
+        return self.rows(
+            "SELECT f.*, r.title, r.url, r.body, r.year, v.published, v.evidence, v.deadline FROM findings f "
+            "JOIN reports r ON r.current_version = f.version_id JOIN versions v ON v.id = f.version_id "
+            f"WHERE r.status = 'active' AND {where} ORDER BY f.id",
+            params,
+        )
+
+    def reminders_due(self, before: str) -> list[dict[str, Any]]:
+        return self.rows(
+            "SELECT * FROM alerts WHERE state = 'firing' AND coalesce(last_notified, first_fired) <= ? ORDER BY rowid",
+            (before,),
+        )
+
+    def alerts(self, state: str | None = "firing") -> list[dict[str, Any]]:
+        sql = "SELECT * FROM alerts" + (" WHERE state = ?" if state else "") + " ORDER BY first_fired, rowid"
+        return self.rows(sql, (state,) if state else ())
+
+    def enqueue(
+        self, channel: str, route: str, items: list[dict[str, Any]], due_at: str, digest: bool, now: str
+    ) -> int:
+        return int(
+            self.db["outbox"]
+            .insert(
+                {
+                    "created_at": now,
+                    "channel": channel,
+                    "route": route,
+                    "state": "pending",
+                    "due_at": due_at,
+                    "digest": int(digest),
+                    "items": json.dumps(items, ensure_ascii=False, default=str),
+                }
+            )
+            .last_pk
+        )
+
+    # ------------------------------------------------------------------ delivery
+    def reclaim(self, now_epoch: float, dead_worker: Any) -> int:
+        """Entries left 'sending' by a crashed worker (lease over, or its process gone) are sent again."""
+        with self.tx():
+            rows = self.rows("SELECT id, claimed_by, lease_until FROM outbox WHERE state = 'sending'")
+            ids = [r["id"] for r in rows if (r["lease_until"] or 0) < now_epoch or dead_worker(r["claimed_by"])]
+            for i in ids:
+                self.db.execute("UPDATE outbox SET state = 'pending', claimed_by = NULL WHERE id = ?", (i,))
+            return len(ids)
+
+    def pending(self, now: str) -> list[dict[str, Any]]:
+        """Pending entries in order; the worker decides what is due (quiet hours, digests, backoff)."""
+        return self.rows("SELECT * FROM outbox WHERE state = 'pending' ORDER BY id")
+
+    def claim(self, ids: list[int], worker: str, lease_until: float) -> bool:
+        """Compare-and-set: all of ``ids`` go from pending to sending, or none does."""
+        with self.tx():
+            marks = ",".join("?" * len(ids))
+            cur = self.db.execute(
+                f"UPDATE outbox SET state = 'sending', claimed_by = ?, lease_until = ?, attempts = attempts + 1 "
+                f"WHERE id IN ({marks}) AND state = 'pending'",
+                (worker, lease_until, *ids),
+            )
+            if cur.rowcount != len(ids):
+                raise _Conflict
+            return True
+
+    def parts_done(self, ids: list[int], n: int) -> None:
+        with self.tx():
+            for i in ids:
+                self.db.execute("UPDATE outbox SET parts_done = ? WHERE id = ?", (n, i))
+
+    def finish(
+        self,
+        ids: list[int],
+        channel: str,
+        *,
+        state: str,
+        outcome: str,
+        detail: str,
+        now: str,
+        epoch: float,
+        next_attempt_at: str | None = None,
+    ) -> None:
+        """Record one attempt and its consequence for the entries, in one transaction."""
+        with self.tx():
+            for i in ids:
+                self.db["deliveries"].insert(
+                    {
+                        "outbox_id": i,
+                        "channel": channel,
+                        "at": now,
+                        "epoch": epoch,
+                        "outcome": outcome,
+                        "detail": detail,
+                    }
+                )
+                column = "answer" if outcome == "ok" else "last_error"
+                self.db.execute(
+                    f"UPDATE outbox SET state = ?, claimed_by = NULL, lease_until = NULL, next_attempt_at = ?, "
+                    f"{column} = ?, sent_at = CASE WHEN ? = 'done' THEN ? ELSE sent_at END WHERE id = ?",
+                    (state, next_attempt_at, detail, state, now, i),
+                )
+
+    def attempts_since(self, channel: str, epoch: float) -> list[float]:
+        rows = self.rows(
+            "SELECT epoch FROM deliveries WHERE channel = ? AND epoch > ? ORDER BY epoch", (channel, epoch)
+        )
+        return [r["epoch"] for r in rows]
+
+    def channel_state(self, channel: str) -> dict[str, Any] | None:
+        return self.one("SELECT * FROM channel_state WHERE channel = ?", (channel,))
+
+    def set_channel_state(self, channel: str, state: str, since: str, reason: str, config_hash: str) -> None:
+        self.db["channel_state"].upsert(
+            {"channel": channel, "state": state, "since": since, "reason": reason, "config_hash": config_hash},
+            pk="channel",
+        )
+
+    def outbox_summary(self) -> list[dict[str, Any]]:
+        return self.rows(
+            "SELECT channel, state, count(*) AS n, min(created_at) AS oldest FROM outbox GROUP BY channel, state "
+            "ORDER BY channel, state"
+        )
+
+    def outbox(self, state: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        sql = "SELECT * FROM outbox" + (" WHERE state = ?" if state else "") + " ORDER BY id DESC LIMIT ?"
+        return self.rows(sql, (state, limit) if state else (limit,))
+
+    def requeue(self, ids: list[int] | None, now: str) -> int:
+        """Dead entries back to pending (after the admin fixed the channel): ``None`` = all of them."""
+        with self.tx():
+            if ids is None:
+                cur = self.db.execute(
+                    "UPDATE outbox SET state = 'pending', next_attempt_at = NULL, due_at = ? WHERE state = 'dead'",
+                    (now,),
+                )
+                return cur.rowcount
+            n = 0
+            for i in ids:
+                n += self.db.execute(
+                    "UPDATE outbox SET state = 'pending', next_attempt_at = NULL WHERE id = ? AND state = 'dead'", (i,)
+                ).rowcount
+            return n
+
+
+class _Conflict(Exception):
+    """Another worker claimed the entry first (the compare-and-set lost)."""

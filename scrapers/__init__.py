@@ -1,1 +1,1 @@
-"""From the web to a Document: fetching (http.py only), portal kinds, and extraction of bytes."""
+"""From the web to a Document: fetching (net.py only), portal kinds, and extraction of bytes."""

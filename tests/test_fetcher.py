@@ -1,4 +1,4 @@
-"""scrapers/http.py against a real local server: retries with Retry-After, size cap, redirect checks."""
+"""scrapers/net.py against a real local server: retries with Retry-After, size cap, redirect checks."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 import time
 
 from bot.fixture_portal import FixturePortal, Route
-from scrapers.http import Fetcher, Politeness
+from scrapers.net import Fetcher, Politeness
 
 
 def fetch(url: str, pol: Politeness, **kw: object):  # type: ignore[no-untyped-def]

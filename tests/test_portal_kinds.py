@@ -6,7 +6,7 @@ import asyncio
 import json
 
 from bot.fixture_portal import FixturePortal, Route
-from scrapers.http import Fetcher, Politeness
+from scrapers.net import Fetcher, Politeness
 from scrapers.portals import KINDS, kind_config
 from scrapers.portals.hanweb import HanwebConfig, proxy_request
 from scrapers.portals.trs import page_count

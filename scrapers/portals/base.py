@@ -19,7 +19,7 @@ from bs4 import BeautifulSoup
 
 from scrapers.charset import decode
 from scrapers.dates import parse_date
-from scrapers.http import Fetcher, FetchResult
+from scrapers.net import Fetcher, FetchResult
 
 _REPORT = re.compile(r"(政府信息公[开開]|政[务務]公[开開]|信息公[开開]).{0,8}(年度[报報]告|年[报報])")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")

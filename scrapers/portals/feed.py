@@ -8,7 +8,7 @@ from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup
 
-from scrapers.http import Fetcher
+from scrapers.net import Fetcher
 from scrapers.portals.base import Discovery, ReportLink, is_report_title, list_date, page_text, report_year
 
 

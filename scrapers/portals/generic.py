@@ -7,7 +7,7 @@ from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup
 
-from scrapers.http import Fetcher
+from scrapers.net import Fetcher
 from scrapers.portals.base import Discovery, links_from_html, page_text
 
 

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
-from scrapers.http import Fetcher
+from scrapers.net import Fetcher
 from scrapers.portals.base import Discovery, ReportLink, links_from_html, page_text
 
 _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S)

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
-from scrapers.http import Fetcher
+from scrapers.net import Fetcher
 from scrapers.portals.base import Discovery, links_from_html, page_text
 
 _CREATE = re.compile(

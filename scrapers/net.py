@@ -1,8 +1,11 @@
-"""The ONLY module that talks to the network (httpx lives here and nowhere else).
+"""The ONLY module that talks to the network: httpx (here and nowhere else) for portals and
+webhooks, smtplib for mail.
 
 Why one module: politeness, size caps, the SSRF guard, retries and charset handling must hold for
 every request, and httpx (no release since 2024) can be swapped for its maintained fork in one place.
 Every fetch is classified, so a challenge page or an empty shell is never mistaken for "nothing new".
+Outgoing alerts get raw answers only (status and body, SMTP code): what they mean is the channel's
+business (notifiers/), and retrying is the outbox's.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ import ipaddress
 import logging
 import random
 import re
+import smtplib
 import socket
 import ssl
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from urllib.parse import urljoin, urlsplit
 
@@ -269,3 +273,105 @@ class Fetcher:
             return FetchResult(current, "blocked", error=str(exc))
         except httpx.HTTPError as exc:
             return FetchResult(current, "network_error", error=f"{type(exc).__name__}: {exc}"[:300])
+
+
+# ---------------------------------------------------------------------------------------------- outgoing
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the other side said: an HTTP status and body, or an SMTP code and text; ``error`` when the
+    exchange did not complete (``timeout`` / ``connect`` / ``tls`` / ``protocol`` / ``blocked``)."""
+
+    status: int | None
+    body: bytes = b""
+    error: str | None = None
+    detail: str = ""
+
+
+def _redact(text: str, secrets: Sequence[str]) -> str:
+    for s in secrets:
+        if s:
+            text = text.replace(s, "***")
+    return text
+
+
+async def post_json(
+    url: str,
+    payload: object,
+    *,
+    timeout: float = 10.0,
+    allow_private: bool = False,
+    ca_bundle: str | None = None,
+    secrets: Sequence[str] = (),
+    max_bytes: int = 1 << 20,
+) -> Answer:
+    """One POST, no redirects, no retries (the outbox retries). Never raises; errors never carry the
+    URL, which holds a webhook key."""
+    try:
+        check_url(url, allow_private)
+    except BlockedAddress as exc:
+        return Answer(None, error="blocked", detail=_redact(str(exc), secrets))
+    verify: ssl.SSLContext | bool = True
+    if ca_bundle:
+        verify = ssl.create_default_context()
+        verify.load_verify_locations(cafile=ca_bundle)
+    try:
+        async with (
+            asyncio.timeout(timeout * 2),  # an overall deadline: a dribbling answer cannot hold the worker
+            httpx.AsyncClient(verify=verify, follow_redirects=False, timeout=timeout) as client,
+            client.stream("POST", url, json=payload, headers={"User-Agent": USER_AGENT}) as resp,
+        ):
+            body = b""
+            async for chunk in resp.aiter_bytes():
+                body += chunk
+                if len(body) > max_bytes:
+                    break
+            return Answer(resp.status_code, body[:max_bytes])
+    except (httpx.TimeoutException, TimeoutError):
+        return Answer(None, error="timeout", detail=f"no answer within {timeout:g}s")
+    except httpx.HTTPError as exc:
+        return Answer(None, error="connect", detail=_redact(f"{type(exc).__name__}: {exc}", secrets)[:300])
+
+
+@dataclass(frozen=True)
+class MailServer:
+    host: str
+    port: int
+    security: str = "starttls"  # tls (implicit, 465) | starttls (587) | plain (25, internal relays)
+    username: str | None = None
+    password: str | None = None
+    timeout: float = 20.0
+    ca_bundle: str | None = None
+
+
+def send_mail(server: MailServer, sender: str, recipients: Sequence[str], message: bytes) -> Answer:
+    """Deliver one message (blocking; run it in a thread). The answer is the server's reply to the
+    message data (250 = accepted) or to the step that failed; refused recipients are listed."""
+    context = ssl.create_default_context(cafile=server.ca_bundle) if server.security != "plain" else None
+    secrets = [server.password or ""]
+    try:
+        if server.security == "tls":
+            smtp: smtplib.SMTP = smtplib.SMTP_SSL(server.host, server.port, timeout=server.timeout, context=context)
+        else:
+            smtp = smtplib.SMTP(server.host, server.port, timeout=server.timeout)
+        with smtp:
+            if server.security == "starttls":
+                smtp.starttls(context=context)
+            if server.username:
+                smtp.login(server.username, server.password or "")
+            refused = smtp.sendmail(sender, list(recipients), message)  # raises unless the data got 250
+            detail = "250 accepted" + (f"; refused: {', '.join(sorted(refused))}" if refused else "")
+            return Answer(250, detail=detail, error="refused" if refused else None)
+    except smtplib.SMTPRecipientsRefused as exc:
+        codes = sorted({c for c, _ in exc.recipients.values()})
+        return Answer(max(codes), detail=_redact(f"recipients refused: {exc.recipients}", secrets)[:300])
+    except smtplib.SMTPResponseException as exc:
+        msg = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        return Answer(exc.smtp_code, detail=_redact(f"{exc.smtp_code} {msg}", secrets)[:300])
+    except TimeoutError:
+        return Answer(None, error="timeout", detail=f"no answer within {server.timeout:g}s")
+    except ssl.SSLError as exc:
+        return Answer(None, error="tls", detail=f"TLS: {exc}"[:300])
+    except (smtplib.SMTPException, OSError) as exc:
+        return Answer(None, error="connect", detail=_redact(f"{type(exc).__name__}: {exc}", secrets)[:300])
