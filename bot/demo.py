@@ -110,7 +110,25 @@ def build(portal: FixturePortal) -> None:
     r["/bm/nb/202201/t20220120_1999.html"] = Route((REPORTS / "05-示例区王集镇-表三为图片.html").read_bytes())
 
 
-def config_text(base: str, database: str) -> str:
-    """demo/config.toml with the sample portal's address, the database and the rules directory filled in."""
+def config_text(base: str, database: str, wecom_url: str = "http://127.0.0.1:9/", smtp_port: int = 9) -> str:
+    """demo/config.toml with the sample portal's address, the database, the rules directory and the
+    local alert sinks filled in (the robot key is read from wecom.key beside the config, mode 0600)."""
     template = (ROOT / "demo" / "config.toml").read_text(encoding="utf-8")
-    return template.format(base=base, database=database, rules=(ROOT / "rules").as_posix())
+    return template.format(
+        base=base, database=database, rules=(ROOT / "rules").as_posix(), wecom_url=wecom_url, smtp_port=smtp_port
+    )
+
+
+DEMO_KEY = "demo-key"
+
+
+def write_config(
+    folder: Path, base: str, database: str, wecom_url: str = "http://127.0.0.1:9/", smtp_port: int = 9
+) -> Path:
+    """config.toml plus the robot key file (0600) it refers to, in ``folder``."""
+    key = folder / "wecom.key"
+    key.write_text(DEMO_KEY + "\n", encoding="utf-8")
+    key.chmod(0o600)
+    cfg = folder / "config.toml"
+    cfg.write_text(config_text(base, database, wecom_url, smtp_port), encoding="utf-8")
+    return cfg

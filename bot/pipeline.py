@@ -283,6 +283,12 @@ async def scan_portal(
 def deadline_events(config: Config, store: Store, rules: RuleSet, today: date, stamp: str) -> list[Any]:
     """DeadlineMissed, exactly once per expected body and year, when deadline + grace passed with no report."""
     out = []
+    with store.tx():  # one transaction: the misses found in one pass become one message per channel
+        _deadline_pass(config, store, rules, today, stamp, out)
+    return out
+
+
+def _deadline_pass(config: Config, store: Store, rules: RuleSet, today: date, stamp: str, out: list[Any]) -> None:
     for portal in config.portals:
         for body in portal.bodies:
             for year in config.watched_years(today):
@@ -298,7 +304,6 @@ def deadline_events(config: Config, store: Store, rules: RuleSet, today: date, s
                 )
                 if ev:
                     out.append(ev)
-    return out
 
 
 async def scan_all(

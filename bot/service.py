@@ -302,35 +302,46 @@ async def serve(config: Config, rules: RuleSet, stop: asyncio.Event | None = Non
 
 
 def run_demo(json_out: bool = False) -> int:
-    """Serve the sample portal on 127.0.0.1, run one real cycle into var/demo.sqlite, print what it found."""
+    """Serve the sample portal on 127.0.0.1, run one real cycle into var/demo.sqlite, deliver the
+    alerts to local sinks (a WeCom-compatible robot and an SMTP server), print what arrived."""
     from bot import demo
     from bot.fixture_portal import FixturePortal
+    from bot.sinks import SmtpSink, WeComReceiver
 
     root = Path(__file__).resolve().parent.parent
     db = root / "var" / "demo.sqlite"
     for suffix in ("", "-wal", "-shm"):
         Path(str(db) + suffix).unlink(missing_ok=True)
-    with FixturePortal() as portal, tempfile.TemporaryDirectory() as tmp:
+    with (
+        FixturePortal() as portal,
+        WeComReceiver(keys={demo.DEMO_KEY}) as robot,
+        SmtpSink() as mail,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         demo.build(portal)
-        cfg = Path(tmp) / "config.toml"
-        cfg.write_text(demo.config_text(portal.url, db.as_posix()), encoding="utf-8")
+        cfg = demo.write_config(Path(tmp), portal.url, db.as_posix(), robot.url, mail.port)
         config, rules = _load(cfg)
         print(f"nianbao demo：示例门户运行于 {portal.url}，数据库 {db}\n")
-        results, _stats = scan_once(config, rules)
+        results, stats = scan_once(config, rules)
         events = [e for r in results for e in r.events]
         store = Store(config.database)
         rows = matrix(config, store, rules, now_local().date())
         if json_out:
             print(
                 json.dumps(
-                    {"events": [{"type": type(e).__name__, **asdict(e)} for e in events], "status": rows},
+                    {
+                        "events": [{"type": type(e).__name__, **asdict(e)} for e in events],
+                        "status": rows,
+                        "wecom": [r.payload for r in robot.delivered()],
+                        "email": [{"subject": m["Subject"], "message_id": m["Message-ID"]} for m in mail.messages],
+                    },
                     ensure_ascii=False,
                     default=str,
                 )
             )
             return 0
         print("━━ 扫描结果\n" + scan_summary(results))
-        print("\n━━ 事件（告警将由邮件 / 企业微信发送）")
+        print("\n━━ 事件")
         for e in events:
             print("  " + describe_event(e))
         print("\n━━ 机关 × 年度（nianbao status）\n" + render(rows))
@@ -343,5 +354,16 @@ def run_demo(json_out: bool = False) -> int:
             for f in store.findings_of(r["id"]):
                 if f["severity"] == "error":
                     print(f"      [错误] {f['kind']} @ {f['where']}：{f['message'][:90]}")
+        print(
+            f"\n━━ 告警（已发送 {stats.sent} 条；本地企业微信机器人 {robot.url}，本地邮件服务器 127.0.0.1:{mail.port}）"
+        )
+        for m in mail.messages:
+            print(f"  邮件 {m['Message-ID']}  {m['Subject']}")
+        for got in robot.delivered():
+            first = got.content.splitlines()[0] if got.content else ""
+            print(f"  企业微信 {first[:100]}")
+        if robot.delivered():
+            print("\n  —— 其中一条企业微信消息的全文（markdown）——")
+            print("  " + robot.delivered()[0].content.replace("\n", "\n  "))
         store.close()
     return 0

@@ -12,6 +12,7 @@ import re
 import time
 from dataclasses import dataclass, field
 from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
 from email.utils import formataddr, formatdate
 
 from notifiers.base import Message, NotifyError, Progress, RateLimiter, Transport
@@ -60,8 +61,8 @@ class Email:
         domain = self.sender.rsplit("@", 1)[-1]
         msg["Message-ID"] = f"<nianbao.{one_line(message.id).replace(' ', '')}@{domain}>"
         msg["X-Nianbao-Id"] = one_line(message.id)
-        msg.set_content(message.text)
-        msg.add_alternative(message.html, subtype="html")
+        msg.set_content(message.text, cte="base64")  # base64: short lines (RFC 5321) and compact for CJK
+        msg.add_alternative(message.html, subtype="html", cte="base64")
         return msg
 
     def parts(self, message: Message) -> int:
@@ -99,7 +100,7 @@ class Email:
             ca_bundle=self.ca_bundle,
             sender=self.sender,
             recipients=self.to,
-            message=self.build(message).as_bytes(),
+            message=self.build(message).as_bytes(policy=SMTP_POLICY),  # CRLF line ends on the wire
         )
         answer = self.interpret(reply.status, reply.error, reply.detail)
         if progress:

@@ -92,7 +92,7 @@ _CTRL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")
 
 def md(text: object) -> str:
     """Untrusted text as inert WeCom markdown: syntax characters become their full-width twins."""
-    return _CTRL.sub("", str(text)).translate(_MD_SPECIAL)
+    return _CTRL.sub("", str(text)).translate(_MD_SPECIAL).replace("://", "：//")  # no auto-linked URLs
 
 
 def safe_url(url: str) -> str | None:
@@ -146,13 +146,20 @@ def _facts(item: Item) -> list[tuple[str, str, str | None]]:
 
 def _subject(items: Sequence[Item], digest: bool) -> str:
     first = items[0]
+    year = f"{first.year}年度" if first.year else ""
+    if not digest and len(items) > 1 and len({(i.body, i.year) for i in items}) == 1 and first.body:
+        lead = next((i for i in items if i.action == "notice"), first)  # "new report" leads its findings
+        problems = sum(1 for i in items if i.action in ("fire", "remind") and not i.kind.startswith("report."))
+        return one_line(f"【年报监测】{_who(first)}{year}：{headline(lead)}，问题 {problems} 个")
     if digest or len(items) > 1:
-        counts = {}
+        counts: dict[str, int] = {}
         for it in items:
             counts[headline(it)] = counts.get(headline(it), 0) + 1
+        tag = "【年报监测汇总】" if digest else "【年报监测】"
+        if len(counts) == 1:
+            return one_line(f"{tag}{headline(first)} {len(items)} 条")
         top = "，".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1])[:3])
-        return one_line(f"【年报监测{'汇总' if digest else ''}】{len(items)} 条：{top}")
-    year = f"{first.year}年度" if first.year else ""
+        return one_line(f"{tag}{len(items)} 条：{top}")
     return one_line(f"【年报监测】{headline(first)}：{_who(first)}{year}")
 
 
@@ -170,8 +177,8 @@ def render(msg_id: str, items: Sequence[Item], *, digest: bool = False, mentions
         md_parts.append(f'{n}. <font color="{color}">{sev}</font> **{md(headline(it))}**')
         rows = []
         for label, value, link in _facts(it):
-            text_parts.append(f"   {label}：{one_line(value)}" + (f" {link}" if link and link != value else ""))
             url = safe_url(link) if link else None
+            text_parts.append(f"   {label}：{one_line(value)}" + (f" {url}" if url and link != value else ""))
             shown = md(value)
             md_parts.append(f"> {label}：[{shown}]({url})" if url else f"> {label}：{shown}")
             hv = html.escape(one_line(value))

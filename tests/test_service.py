@@ -25,9 +25,7 @@ RULES = load_rules()
 def site(tmp_path: Path) -> Iterator[tuple[FixturePortal, Path]]:
     with FixturePortal() as portal:
         demo.build(portal)
-        cfg = tmp_path / "config.toml"
-        cfg.write_text(demo.config_text(portal.url, (tmp_path / "db.sqlite").as_posix()), encoding="utf-8")
-        yield portal, cfg
+        yield portal, demo.write_config(tmp_path, portal.url, (tmp_path / "db.sqlite").as_posix())
 
 
 def scan(cfg: Path, now: datetime = NOW, only: str | None = None) -> tuple[list, list]:
