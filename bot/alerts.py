@@ -113,11 +113,12 @@ class Alerting:
         if items:
             self.enqueue(store, items, datetime.fromisoformat(self._now))
 
-    def admin(self, store: Any, item: Item, now: datetime) -> None:
-        """An alert for the admin channels (dead letters, broken channels, refused rule edits)."""
-        self._now = _stamp(now)
-        self._buffer.append(item)
-        self.flush(store)
+    def push(self, store: Any, items: list[Item], now: datetime) -> None:
+        """Route and enqueue items made outside an event (admin alerts: dead letters, broken channels,
+        refused rule edits go to the admin channels); joins the caller's transaction if there is one."""
+        with store.tx():
+            self._now = _stamp(now)
+            self._buffer.extend(items)
 
     # -------------------------------------------------------------- transitions
     def _region(self, body: str | None) -> str:

@@ -92,7 +92,7 @@ class Deliverer:
         with self.store.tx():  # the admin changed the channel's config: try again, say so
             self.store.set_channel_state(name, "ok", now.isoformat(timespec="seconds"), "config changed", "")
             note = f"通道 {name} 的配置已修改，恢复发送"
-            self.alerting.admin(self.store, Item("resolve", "admin.channel_broken", "warning", detail=note), now)
+            self.alerting.push(self.store, [Item("resolve", "admin.channel_broken", "warning", detail=note)], now)
         return False
 
     def pick(self, now: datetime) -> tuple[list[dict[str, Any]], float]:
@@ -190,11 +190,8 @@ class Deliverer:
                 self.store.set_channel_state(name, "broken", stamp, err.detail, self.hashes.get(name, ""))
                 stats.paused += 1
                 if not about_admin:
-                    self.alerting.admin(
-                        self.store,
-                        Item("fire", "admin.channel_broken", "error", detail=f"通道 {name}：{err.detail}"),
-                        now,
-                    )
+                    broken = Item("fire", "admin.channel_broken", "error", detail=f"通道 {name}：{err.detail}")
+                    self.alerting.push(self.store, [broken], now)
                 return
             old = datetime.fromisoformat(rows[0]["created_at"])
             give_up = now - old > timedelta(hours=pol.give_up_hours)
@@ -211,13 +208,10 @@ class Deliverer:
                 )
                 stats.dead += 1
                 if not about_admin:
-                    self.alerting.admin(
-                        self.store,
-                        Item(
-                            "fire", "admin.dead_letter", "error", detail=f"{message_id(rows)} 发往 {name} 失败：{why}"
-                        ),
-                        now,
+                    dead = Item(
+                        "fire", "admin.dead_letter", "error", detail=f"{message_id(rows)} 发往 {name} 失败：{why}"
                     )
+                    self.alerting.push(self.store, [dead], now)
                 return
             attempts = rows[0]["attempts"] + 1
             pause = err.retry_after or min(pol.retry_cap_seconds, pol.retry_base_seconds * 2 ** (attempts - 1))

@@ -121,6 +121,11 @@ async def process_link(
     if body:
         report = replace(report, body=body.name, body_type=body.body_type)
     report = replace(report, source=link.url)
+    if rep and not report.unreadable and report.text and store.current_text(rep["id"]) == report.text:
+        # new bytes, same words (a visit counter, a re-rendered template): not a new version, no alert
+        store.touch(rep["id"], stamp, res.etag, res.last_modified, content_hash=digest)
+        result.unchanged += 1
+        return
     prev = store.previous_snapshot(report.body, report.year)
     findings = [] if report.unreadable else check(report, rules, from_snapshot(prev) if prev else None)
     outcome = Outcome(link.url, report, findings, report.unreadable, attachment)

@@ -163,13 +163,26 @@ class Store:
     def report(self, url: str) -> dict[str, Any] | None:
         return self.one("SELECT * FROM reports WHERE url = ?", (url,))
 
-    def touch(self, report_id: int, now: str, etag: str | None = None, last_modified: str | None = None) -> None:
+    def touch(
+        self,
+        report_id: int,
+        now: str,
+        etag: str | None = None,
+        last_modified: str | None = None,
+        content_hash: str | None = None,
+    ) -> None:
         with self.tx():
             self.db.execute(
                 "UPDATE reports SET last_seen = ?, status = 'active', etag = coalesce(?, etag), "
-                "last_modified = coalesce(?, last_modified) WHERE id = ?",
-                (now, etag, last_modified, report_id),
+                "last_modified = coalesce(?, last_modified), content_hash = coalesce(?, content_hash) WHERE id = ?",
+                (now, etag, last_modified, content_hash, report_id),
             )
+
+    def current_text(self, report_id: int) -> str | None:
+        row = self.one(
+            "SELECT v.text FROM reports r JOIN versions v ON v.id = r.current_version WHERE r.id = ?", (report_id,)
+        )
+        return row["text"] if row else None
 
     def save_version(
         self,

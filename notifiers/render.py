@@ -136,6 +136,8 @@ def _facts(item: Item) -> list[tuple[str, str, str | None]]:
         out.append(("法定期限", item.deadline + late, None))
     if item.detail:
         out.append(("详情", item.detail, None))
+    if item.alert:
+        out.append(("告警编号", item.alert[:8], None))
     if item.since and item.action in ("remind", "resolve"):
         out.append(("首次告警", item.since, None))
     advice = ADVICE.get(item.kind)
@@ -165,7 +167,7 @@ def _subject(items: Sequence[Item], digest: bool) -> str:
 
 def render(msg_id: str, items: Sequence[Item], *, digest: bool = False, mentions: Sequence[str] = ()) -> Message:
     """One message for one or more items (a report's findings, a digest), worst severity first."""
-    items = sorted(items, key=lambda it: (it.action == "resolve", _RANK.get(it.severity, 9)))
+    items = sorted(items, key=lambda it: (it.action == "resolve", it.action != "notice", _RANK.get(it.severity, 9)))
     level = min((it.severity for it in items), key=lambda s: _RANK.get(s, 9), default="info")
     subject = _subject(items, digest)
     text_parts, md_parts, html_parts = [subject, ""], [f"**{md(subject)}**"], []
