@@ -111,10 +111,11 @@ class RateLimiter:
     sent: list[float] = field(default_factory=list)
 
     def ready_in(self, now: float) -> float:
-        self.sent = [t for t in self.sent if t > now - self.window]
+        window = self.window * 1.02  # a little slack for clock and network skew against the server's count
+        self.sent = [t for t in self.sent if t > now - window]
         if len(self.sent) < self.limit:
             return 0.0
-        return self.sent[0] + self.window - now
+        return self.sent[0] + window - now
 
     def record(self, now: float) -> None:
         self.sent.append(now)

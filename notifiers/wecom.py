@@ -123,7 +123,6 @@ class WeCom:
             wait = self.limiter.ready_in(time.time())
             if wait > 0:  # a long message's later parts wait for the robot's window too
                 await asyncio.sleep(wait)
-            self.limiter.record(time.time())  # failed sends count against the robot's limit too
             reply = await transport.post_json(
                 self.endpoint,
                 payload,
@@ -132,6 +131,8 @@ class WeCom:
                 ca_bundle=self.ca_bundle,
                 secrets=(self.key,),
             )
+            # counted when the answer is in (never earlier than the robot's own clock), failures too
+            self.limiter.record(time.time())
             answers.append(self.interpret(reply.status, reply.body, reply.error, reply.detail))
             if progress:
                 progress(i + 1)
