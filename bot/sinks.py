@@ -171,11 +171,13 @@ class SmtpSink:
                 and users is not None
                 and (users.get(data.login.decode()) == data.password.decode())
             )
-            return AuthResult(success=ok)
+            return AuthResult(success=ok, handled=False)  # handled=False: the server answers 535 itself
 
         kw: dict[str, Any] = {"hostname": "127.0.0.1", "port": _free_port()}
         if users is not None:
-            kw.update(authenticator=authenticator, auth_require_tls=tls_context is not None)
+            kw.update(
+                authenticator=authenticator, auth_require_tls=tls_context is not None, auth_exclude_mechanism=["LOGIN"]
+            )
         if tls_context is not None and implicit_tls:
             kw["ssl_context"] = tls_context
         elif tls_context is not None:

@@ -74,6 +74,8 @@ class Email:
     def interpret(self, status: int | None, error: str | None, detail: str) -> str:
         if error == "refused" and status == 250:
             return f"250（部分收件人被拒 / some recipients refused: {detail}）"
+        if error == "tls" and "CERTIFICATE_VERIFY_FAILED" in detail:  # will not fix itself: pause the channel
+            raise NotifyError(f"邮件服务器证书无法验证（可配置 ca_bundle）/ not trusted: {detail}", broken=True)
         if error:
             raise NotifyError(f"邮件服务器无应答 / SMTP {error}: {detail}")
         if status is None:

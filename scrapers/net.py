@@ -11,6 +11,7 @@ business (notifiers/), and retrying is the outbox's.
 from __future__ import annotations
 
 import asyncio
+import base64
 import email.utils
 import ipaddress
 import logging
@@ -345,6 +346,18 @@ class MailServer:
     ca_bundle: str | None = None
 
 
+def _login(smtp: smtplib.SMTP, user: str, password: str) -> None:
+    """smtplib encodes credentials as ASCII; a Chinese password goes as UTF-8 AUTH PLAIN (RFC 4616)."""
+    if (user + password).isascii():
+        smtp.login(user, password)
+        return
+    smtp.ehlo_or_helo_if_needed()
+    token = base64.b64encode(b"\0" + user.encode() + b"\0" + password.encode()).decode()
+    code, resp = smtp.docmd("AUTH", "PLAIN " + token)
+    if code != 235:
+        raise smtplib.SMTPAuthenticationError(code, resp)
+
+
 def send_mail(server: MailServer, sender: str, recipients: Sequence[str], message: bytes) -> Answer:
     """Deliver one message (blocking; run it in a thread). The answer is the server's reply to the
     message data (250 = accepted) or to the step that failed; refused recipients are listed."""
@@ -359,7 +372,7 @@ def send_mail(server: MailServer, sender: str, recipients: Sequence[str], messag
             if server.security == "starttls":
                 smtp.starttls(context=context)
             if server.username:
-                smtp.login(server.username, server.password or "")
+                _login(smtp, server.username, server.password or "")
             refused = smtp.sendmail(sender, list(recipients), message)  # raises unless the data got 250
             detail = "250 accepted" + (f"; refused: {', '.join(sorted(refused))}" if refused else "")
             return Answer(250, detail=detail, error="refused" if refused else None)

@@ -21,3 +21,16 @@ __all__ = ["check_bytes", "model"]
 def check_bytes(data: bytes, name: str, rules: RuleSet, previous: Report | None = None) -> tuple[Report, list[Finding]]:
     report = read(extract(data, name), rules.formats)
     return report, check(report, rules, previous)
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A throwaway certificate for 127.0.0.1 (openssl), for TLS tests against local servers."""
+    import subprocess
+
+    key, cert = folder / "key.pem", folder / "cert.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return cert, key
