@@ -156,6 +156,7 @@ class Deliverer:
         stamp = now.isoformat(timespec="seconds")
 
         def progress(n: int) -> None:
+            failpoint("after_send")  # a part is out, nothing recorded yet: the one window for a duplicate
             self.store.parts_done(ids, n)
             failpoint("after_part")
 
@@ -168,7 +169,7 @@ class Deliverer:
             log.exception("channel %s failed unexpectedly", name)
             self._failed(rows, NotifyError(f"{type(exc).__name__}: {exc}"), now, stats)
             return
-        failpoint("after_send")  # sent, not yet recorded: the crash tests kill here
+        failpoint("before_finish")  # every part recorded, the entry not yet 'done': a restart sends nothing twice
         self.store.finish(ids, name, state="done", outcome="ok", detail=answer[:300], now=stamp, epoch=self.clock())
         stats.sent += 1
         stats.answers.append(f"{name}: {answer}")

@@ -6,39 +6,16 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from bot.fixture_portal import Route
-from bot.sinks import SmtpSink, WeComReceiver
+from bot.sinks import WeComReceiver
 from bot.store import Store
-from tests.alerting import BODY, OPS_KEY, ROBOT_KEY, Site, report, write_config
+from tests.alerting import BODY, OPS_KEY, ROBOT_KEY, Site, report
 
 NOW = datetime(2026, 11, 27, 9, 0)
-
-
-@pytest.fixture()
-def make_site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator:
-    monkeypatch.setenv("NB_TEST_ROBOT_KEY", ROBOT_KEY)
-    monkeypatch.setenv("NB_TEST_OPS_KEY", OPS_KEY)
-    from bot.fixture_portal import FixturePortal
-
-    stack: list = []
-
-    def make(receiver: WeComReceiver | None = None, **parts: str) -> Site:
-        portal = FixturePortal().start()
-        robot = receiver or WeComReceiver(keys={ROBOT_KEY, OPS_KEY})
-        robot.__enter__()
-        mail = SmtpSink().__enter__()
-        stack.extend([portal.stop, lambda: robot.__exit__(None), lambda: mail.__exit__(None)])
-        return Site(portal, robot, mail, write_config(tmp_path, portal.url, robot, mail, **parts), tmp_path)
-
-    yield make
-    for stop in reversed(stack):
-        stop()
 
 
 def alert_rows(site: Site, state: str | None = None) -> list[dict]:
