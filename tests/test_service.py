@@ -249,7 +249,8 @@ def test_unchanged_list_skips_known_reports_until_the_reconcile(site) -> None:
     articles = [h for h in portal.hits[before:] if "/art/" in h[1] or "/bm/nb/20" in h[1]]
     assert events == [] and articles == [] and sum(r.unchanged for r in results) == 5  # list pages only
     path = "/art/2022/1/20/art_1001_11.html"
-    portal.routes[path] = Route(portal.routes[path].body + b"<!-- edit -->", "text/html; charset=gb2312")
+    edited = portal.routes[path].body.replace("答复".encode("gb18030"), "办理答复".encode("gb18030"), 1)
+    portal.routes[path] = Route(edited, "text/html; charset=gb2312")
     _r, events = scan(cfg, NOW + timedelta(hours=2))
     assert events == []  # same list, recent reconcile: the edit waits for the next reconcile
     _r, events = scan(cfg, NOW + timedelta(hours=27))
@@ -354,6 +355,20 @@ def test_servers_without_validators_are_compared_by_hash(site) -> None:
     assert events == [] and sum(r.unchanged for r in results) == 5
     assert any("/art/" in p and s == 200 for _, p, s in second)  # fetched in full (no ETag to ask with) …
     assert Store(load_config(cfg).database).one("SELECT count(*) AS n FROM versions")["n"] == 5  # … not re-parsed
+
+
+def test_a_cosmetic_change_is_not_a_new_version(site) -> None:
+    portal, cfg = site
+    scan(cfg)
+    path = "/art/2022/1/20/art_1001_11.html"
+    portal.routes[path] = Route(portal.routes[path].body + b"<!-- visits: 1234 -->", "text/html; charset=gb2312")
+    results, events = scan(cfg)
+    assert events == [] and sum(r.unchanged for r in results) == 5
+    store = Store(load_config(cfg).database)
+    assert store.one("SELECT count(*) AS n FROM versions")["n"] == 5
+    before = len(portal.hits)
+    scan(cfg)  # the new bytes' hash was remembered: compared by ETag now, nothing read again
+    assert all(s == 304 for _, p, s in portal.hits[before:] if p == path)
 
 
 def test_status_reports_show_and_config_check_commands(site) -> None:
