@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -290,3 +291,60 @@ def test_secrets_are_references_and_never_logged(make_site, caplog: pytest.LogCa
         store.close()
     for secret in (ROBOT_KEY, OPS_KEY):
         assert secret not in caplog.text and secret not in stored
+
+
+def test_portal_unhealthy_fires_once_and_recovery_resolves(make_site) -> None:
+    site = make_site(routes='[[routes]]\nchannels = ["robot"]\nkinds = ["portal.*"]\n')
+    site.portal.routes["/nb/index.html"] = Route(b"<html><body>error</body></html>", status=500)
+    for h in range(4):  # unhealthy_after = 2: fires at the second failure, once for the whole episode
+        site.scan(NOW + timedelta(hours=h))
+        site.deliver(NOW + timedelta(hours=h))
+    texts = site.robot_texts()
+    assert len(texts) == 1 and "门户持续无法访问" in texts[0] and "测试门户" in texts[0] and "连续 2 次" in texts[0]
+    site.publish(report(defect=False))
+    site.scan(NOW + timedelta(hours=5))
+    site.deliver(NOW + timedelta(hours=5))
+    texts = site.robot_texts()
+    assert len(texts) == 2 and "门户已恢复访问" in texts[1]
+
+
+def test_a_failing_channel_does_not_hold_back_another(make_site) -> None:
+    site = make_site()
+    site.cfg.write_text(site.cfg.read_text(encoding="utf-8").replace(f"port = {site.mail.port}", "port = 9"))
+    site.publish(report(defect=True))
+    site.scan(NOW)
+    stats = site.deliver(NOW)
+    assert stats.sent == 2 and stats.retried == 1  # robot: both messages; mail: refused, waits for its retry
+    assert len(site.robot_texts()) == 2 and site.mail.messages == []
+
+
+def test_the_running_service_delivers_alerts_and_stops_on_sigterm(make_site) -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    site = make_site()
+    site.publish(report(defect=True))
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run", "--config", str(site.cfg)],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and (len(site.robot_texts()) < 2 or len(site.mail.messages) < 2):
+            time.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode == 0, err
+    assert len(site.robot_texts()) == 2 and len(site.mail.messages) == 2
+    assert "发现新发布的年报" in site.robot_texts()[0] and ROBOT_KEY not in err
