@@ -361,9 +361,11 @@ def run_demo(json_out: bool = False) -> int:
             print(f"  邮件 {m['Message-ID']}  {m['Subject']}")
         for got in robot.delivered():
             first = got.content.splitlines()[0] if got.content else ""
-            print(f"  企业微信 {first[:100]}")
-        if robot.delivered():
+            more = "（上一条超过 4096 字节，续段）"
+            print(f"  企业微信 {first[:100]}" if first.startswith("**") else f"  企业微信 {more}")
+        sample = next((g for g in robot.delivered() if "问题 " in g.content.splitlines()[0]), None)
+        if sample:
             print("\n  —— 其中一条企业微信消息的全文（markdown）——")
-            print("  " + robot.delivered()[0].content.replace("\n", "\n  "))
+            print("  " + sample.content.replace("\n", "\n  "))
         store.close()
     return 0

@@ -108,8 +108,41 @@ def one_line(text: object) -> str:
     return re.sub(r"\s+", " ", _CTRL.sub("", str(text))).strip()
 
 
+# What a finding is, in a few words (the headline of its line in a message).
+KIND_NAME = {
+    "deadline.late": "逾期发布",
+    "deadline.unknown": "无法确定发布日期",
+    "section.missing": "缺少法定章节",
+    "section.heading": "章节标题不规范",
+    "format.outdated": "使用了过时的格式",
+    "format.mixed": "新旧格式混用",
+    "table.missing": "缺少统计表格",
+    "table.row_missing": "表格缺行或缺列",
+    "table.label": "表格行列名称不规范",
+    "table.blank": "表格有空白单元格",
+    "table.invalid": "表格数字无效",
+    "table.sum": "表格勾稽关系不成立",
+    "crossyear.carryover": "与上年结转数据不衔接",
+    "crossyear.stock": "与上年存量数据不衔接",
+    "content.prose_mismatch": "正文数字与表格不符",
+    "content.duplicate": "正文与上年雷同",
+    "content.fee_statement": "未说明信息处理费",
+    "content.wrong_year": "正文年份有误",
+    "content.empty_section": "章节没有内容",
+    "source.unreadable": "报告无法完整读取",
+}
+
+
 def headline(item: Item) -> str:
-    return HEADLINE.get((item.action, item.kind)) or HEADLINE.get((item.action, None)) or "通知"
+    known = HEADLINE.get((item.action, item.kind))
+    if known:
+        return known
+    name = KIND_NAME.get(item.kind)
+    if name and item.action == "resolve":
+        return f"已纠正：{name}"
+    if name:
+        return name + ("（仍未解决）" if item.action == "remind" else "")
+    return HEADLINE.get((item.action, None)) or "通知"
 
 
 def _who(item: Item) -> str:
@@ -165,35 +198,54 @@ def _subject(items: Sequence[Item], digest: bool) -> str:
     return one_line(f"【年报监测】{headline(first)}：{_who(first)}{year}")
 
 
-def render(msg_id: str, items: Sequence[Item], *, digest: bool = False, mentions: Sequence[str] = ()) -> Message:
-    """One message for one or more items (a report's findings, a digest), worst severity first."""
-    items = sorted(items, key=lambda it: (it.action == "resolve", it.action != "notice", _RANK.get(it.severity, 9)))
-    level = min((it.severity for it in items), key=lambda s: _RANK.get(s, 9), default="info")
-    subject = _subject(items, digest)
-    text_parts, md_parts, html_parts = [subject, ""], [f"**{md(subject)}**"], []
-    for n, it in enumerate(items, start=1):
-        sev = SEVERITY.get(it.severity, it.severity)
-        head = f"{n}. [{sev}] {headline(it)}"
-        text_parts.append(head)
-        color = "info" if it.action == "resolve" else _COLOR.get(it.severity, "comment")
-        md_parts.append(f'{n}. <font color="{color}">{sev}</font> **{md(headline(it))}**')
+class _Out:
+    """The three renderings built side by side, so they always say the same thing."""
+
+    def __init__(self, subject: str) -> None:
+        self.text, self.md, self.html = [subject, ""], [f"**{md(subject)}**"], []
+
+    def facts(self, facts: list[tuple[str, str, str | None]]) -> None:
         rows = []
-        for label, value, link in _facts(it):
+        for label, value, link in facts:
             url = safe_url(link) if link else None
-            text_parts.append(f"   {label}：{one_line(value)}" + (f" {url}" if url and link != value else ""))
+            self.text.append(f"   {label}：{one_line(value)}" + (f" {url}" if url and link != value else ""))
             shown = md(value)
-            md_parts.append(f"> {label}：[{shown}]({url})" if url else f"> {label}：{shown}")
+            self.md.append(f"> {label}：[{shown}]({url})" if url else f"> {label}：{shown}")
             hv = html.escape(one_line(value))
             cell = f'<a href="{html.escape(url, quote=True)}">{hv}</a>' if url else hv
             rows.append(f"<tr><th>{html.escape(label)}</th><td>{cell}</td></tr>")
-        text_parts.append("")
-        html_parts.append(
+        self.html.append(f"<table>{''.join(rows)}</table>")
+
+
+_SHARED = ("机关", "年度", "年报")
+
+
+def render(msg_id: str, items: Sequence[Item], *, digest: bool = False, mentions: Sequence[str] = ()) -> Message:
+    """One message for one or more items (a report's findings, a digest), the news first, then the
+    worst severity. Facts every item shares (the body, year and report) are said once, at the top."""
+    items = sorted(items, key=lambda it: (it.action == "resolve", it.action != "notice", _RANK.get(it.severity, 9)))
+    level = min((it.severity for it in items), key=lambda s: _RANK.get(s, 9), default="info")
+    subject = _subject(items, digest)
+    out = _Out(subject)
+    facts = [_facts(it) for it in items]
+    shared = [f for f in facts[0] if f[0] in _SHARED and all(f in other for other in facts)] if len(items) > 1 else []
+    if shared:
+        out.facts(shared)
+        out.text.append("")
+    for n, (it, its) in enumerate(zip(items, facts, strict=True), start=1):
+        sev = SEVERITY.get(it.severity, it.severity)
+        out.text.append(f"{n}. [{sev}] {headline(it)}")
+        color = "info" if it.action == "resolve" else _COLOR.get(it.severity, "comment")
+        out.md.append(f'{n}. <font color="{color}">{sev}</font> **{md(headline(it))}**')
+        out.html.append(
             f'<h3 style="margin:16px 0 4px">{n}. <span class="{html.escape(it.severity)}">[{html.escape(sev)}]</span> '
-            f"{html.escape(headline(it))}</h3><table>{''.join(rows)}</table>"
+            f"{html.escape(headline(it))}</h3>"
         )
+        out.facts([f for f in its if f not in shared])
+        out.text.append("")
     footer = f"编号 {msg_id} · nianbao 年报监测（同一编号重复收到即为重发）"
-    text_parts.append(footer)
-    md_parts.append(f'<font color="comment">{md(footer)}</font>')
+    out.text.append(footer)
+    out.md.append(f'<font color="comment">{md(footer)}</font>')
     page = (
         '<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>'
         + html.escape(subject)
@@ -201,14 +253,14 @@ def render(msg_id: str, items: Sequence[Item], *, digest: bool = False, mentions
         "vertical-align:top;white-space:nowrap}.error,.warning{color:#b00}</style></head><body><h2>"
         + html.escape(subject)
         + "</h2>"
-        + "".join(html_parts)
+        + "".join(out.html)
         + f'<p style="color:#888">{html.escape(footer)}</p></body></html>'
     )
     return Message(
         id=msg_id,
         subject=subject,
-        text="\n".join(text_parts),
-        markdown="\n".join(md_parts),
+        text="\n".join(out.text),
+        markdown="\n".join(out.md),
         html=page,
         level=level,
         mentions=tuple(mentions),

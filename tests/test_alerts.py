@@ -62,7 +62,7 @@ def test_same_finding_in_ten_scans_is_one_alert_and_a_fix_is_one_resolve(make_si
     site.deliver(NOW + timedelta(days=2))
     texts = site.robot_texts()
     for a in sums:
-        assert sum(a["fingerprint"][:8] in t and "问题已纠正" in t for t in texts) == 1
+        assert sum(a["fingerprint"][:8] in t and "已纠正：表格勾稽关系不成立" in t for t in texts) == 1
     assert [a for a in alert_rows(site, "firing") if a["kind"] == "table.sum"] == []
 
 
@@ -145,7 +145,7 @@ def test_daily_digest_groups_everything_into_one_message(make_site) -> None:
     msg = site.mail.messages[0]
     text = msg.get_body(("plain",)).get_content()
     assert str(msg["Subject"]).startswith("【年报监测汇总】")
-    assert "发现新发布的年报" in text and "问题已纠正" in text and "年报已被修改" in text
+    assert "发现新发布的年报" in text and "已纠正：表格勾稽关系不成立" in text and "年报已被修改" in text
 
 
 def test_routing_by_region_kind_and_severity(make_site) -> None:
