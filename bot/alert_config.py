@@ -96,6 +96,14 @@ def resolve_secret(ref: Any, base: Path, where: str) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
+def _known(where: str, data: dict[str, Any], spec: dict[str, Any]) -> None:
+    """Every key known and of its type (typos are the commonest admin mistake)."""
+    for key, value in data.items():
+        if key not in spec:
+            raise AlertConfigError(f"{where}: 未知的键“{key}” / unknown key {key!r} (known: {', '.join(sorted(spec))})")
+        _typed(where, key, value, spec[key])
+
+
 def _typed(where: str, key: str, value: Any, spec: Any) -> None:
     if not isinstance(value, spec) or (spec is int and isinstance(value, bool)):
         raise AlertConfigError(f"{where}: “{key}”的类型不对 / {key!r} has the wrong type ({type(value).__name__})")
@@ -117,20 +125,18 @@ def parse_channels(raw: list[Any], base: Path, line_of: Any) -> tuple[ChannelSpe
         if name in {c.name for c in out}:
             raise AlertConfigError(f"{where}: 通道名称重复“{name}” / duplicate channel name")
         fields = _fields(kind)
+        plain = {k: v for k, v in ch.items() if k not in ("type", "name", *SECRET_FIELDS)}
+        _known(where, plain, {k: _TYPES.get(t, object) for k, t in fields.items() if k not in SECRET_FIELDS})
         params: dict[str, Any] = {}
         secrets = []
         for key, value in ch.items():
             if key in ("type", "name"):
                 continue
-            if key not in fields:
-                raise AlertConfigError(
-                    f"{where}: 未知的键“{key}” / unknown key {key!r} (known: {', '.join(sorted(fields))})"
-                )
+            if key not in fields:  # a secret-named key this channel kind does not have
+                raise AlertConfigError(f"{where}: 未知的键“{key}” / unknown key {key!r}")
             if key in SECRET_FIELDS:
                 value = resolve_secret(value, base, f"{where} {key}")
                 secrets.append(value)
-            else:
-                _typed(where, key, value, _TYPES.get(fields[key], object))
             if fields[key] == "tuple[str, ...]":
                 if not all(isinstance(v, str) and v for v in value):
                     raise AlertConfigError(f"{where}: “{key}”应为字符串列表 / {key!r} must be a list of strings")
@@ -177,12 +183,7 @@ def parse_policy(
 ) -> Policy:
     names = {c.name for c in channels}
     where = f"[alerts] (line {alerts_line})"
-    for key, value in alerts.items():
-        if key not in _ALERTS:
-            raise AlertConfigError(
-                f"{where}: 未知的键“{key}” / unknown key {key!r} (known: {', '.join(sorted(_ALERTS))})"
-            )
-        _typed(where, key, value, _ALERTS[key])
+    _known(where, alerts, _ALERTS)
     unknown = [c for c in alerts.get("admin", []) if c not in names]
     if unknown:
         raise AlertConfigError(
@@ -192,12 +193,7 @@ def parse_policy(
     regions = set(bodies.values())
     for n, r in enumerate(routes):
         rw = f"[[routes]] #{n + 1} (line {line_of_route(n)})"
-        for key, value in r.items():
-            if key not in _ROUTE:
-                raise AlertConfigError(
-                    f"{rw}: 未知的键“{key}” / unknown key {key!r} (known: {', '.join(sorted(_ROUTE))})"
-                )
-            _typed(rw, key, value, _ROUTE[key])
+        _known(rw, r, _ROUTE)
         chans = r.get("channels") or []
         bad = [c for c in chans if c not in names]
         if not chans or bad:

@@ -34,3 +34,32 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
         check=True, capture_output=True, timeout=60,
     )  # fmt: skip
     return cert, key
+
+
+def run_service_until(cfg: Path, done: object, timeout: float = 60.0) -> tuple[int, str]:
+    """`nianbao run` as a real process until ``done()`` holds (or the timeout), then SIGTERM.
+    Returns the exit code and stderr."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot.cli", "run", "--config", str(cfg)],
+        cwd=root,
+        env={**os.environ, "PYTHONPATH": str(root)},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and not done():  # type: ignore[operator]
+            time.sleep(0.3)
+        proc.send_signal(signal.SIGTERM)
+        _out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return proc.returncode, err

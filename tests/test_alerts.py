@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import logging
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 
@@ -319,32 +318,11 @@ def test_a_failing_channel_does_not_hold_back_another(make_site) -> None:
 
 
 def test_the_running_service_delivers_alerts_and_stops_on_sigterm(make_site) -> None:
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
+    from tests.helpers import run_service_until
 
     site = make_site()
     site.publish(report(defect=True))
-    root = Path(__file__).resolve().parents[1]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run", "--config", str(site.cfg)],
-        cwd=root,
-        env={**os.environ, "PYTHONPATH": str(root)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline and (len(site.robot_texts()) < 2 or len(site.mail.messages) < 2):
-            time.sleep(0.3)
-        proc.send_signal(signal.SIGTERM)
-        _out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, err
+    code, err = run_service_until(site.cfg, lambda: len(site.robot_texts()) >= 2 and len(site.mail.messages) >= 2)
+    assert code == 0, err
     assert len(site.robot_texts()) == 2 and len(site.mail.messages) == 2
     assert "发现新发布的年报" in site.robot_texts()[0] and ROBOT_KEY not in err

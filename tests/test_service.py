@@ -173,39 +173,23 @@ def test_config_errors_name_the_line(tmp_path: Path) -> None:
 
 
 def test_run_service_scans_on_schedule_and_stops_on_sigterm(site) -> None:
-    import os
-    import signal
-    import subprocess
-    import sys
-    import time
+    from tests.helpers import run_service_until
 
     _portal, cfg = site
-    root = Path(__file__).resolve().parents[1]
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run", "--config", str(cfg)],
-        cwd=root,
-        env={**os.environ, "PYTHONPATH": str(root)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        db = load_config(cfg).database
-        found = 0
-        while time.monotonic() < deadline and found < 5:
-            time.sleep(0.5)
-            if db.exists():
-                store = Store(db)
-                found = store.one("SELECT count(*) AS n FROM reports")["n"]
-                store.close()
-        assert found == 5, "the service did not complete its first cycle"
-        proc.send_signal(signal.SIGTERM)
-        _out, err = proc.communicate(timeout=20)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, err
+    db = load_config(cfg).database
+
+    def first_cycle_done() -> bool:
+        if not db.exists():
+            return False
+        store = Store(db)
+        try:
+            return store.one("SELECT count(*) AS n FROM reports")["n"] == 5
+        finally:
+            store.close()
+
+    code, err = run_service_until(cfg, first_cycle_done)
+    assert first_cycle_done(), "the service did not complete its first cycle"
+    assert code == 0, err
     assert "Traceback" not in err and "nianbao running" in err
 
 
