@@ -326,3 +326,29 @@ def test_the_running_service_delivers_alerts_and_stops_on_sigterm(make_site) -> 
     assert code == 0, err
     assert len(site.robot_texts()) == 2 and len(site.mail.messages) == 2
     assert "发现新发布的年报" in site.robot_texts()[0] and ROBOT_KEY not in err
+
+
+def test_one_hundred_alerts_to_a_digest_route_become_one_digest_in_order(make_site) -> None:
+    robot = WeComReceiver(keys={ROBOT_KEY, OPS_KEY}, limit=20, window=1.0)
+    site = make_site(
+        receiver=robot,
+        robot_extra="window_seconds = 1.0",
+        routes='[[routes]]\nchannels = ["robot"]\ndigest = "daily"\ndigest_at = "08:30"\n',
+    )
+    from bot.notify import open_store
+    from notifiers.base import Item
+
+    store, alerting = open_store(site.config())
+    try:
+        for i in range(100):
+            alerting.push(store, [Item("fire", "portal.unhealthy", "warning", portal=f"门户{i:03d}")], NOW)
+    finally:
+        store.close()
+    assert site.deliver(NOW).sent == 0  # 09:00: the digest waits for 08:30 tomorrow
+    stats = site.deliver(NOW + timedelta(days=1), max_seconds=10, wait_limit=10)
+    assert stats.sent == 1  # one outbox batch …
+    parts = [r.content for r in robot.delivered(ROBOT_KEY)]
+    assert 1 < len(parts) <= 20 and all(len(p.encode()) <= 4096 for p in parts)  # … in a few 4096-byte parts
+    text = "".join(parts)
+    positions = [text.index(f"门户{i:03d}") for i in range(100)]
+    assert positions == sorted(positions) and "【年报监测汇总】门户持续无法访问 100 条" in parts[0]
