@@ -25,6 +25,7 @@ class Options:
     published: date | None = None
     previous: str | None = None
     allow_private: bool = False
+    region: str | None = None  # e.g. "江苏省/淮安市": regional deadlines of rules.toml apply
 
 
 @dataclass
@@ -72,7 +73,7 @@ def run_check(source: str, rules: RuleSet, opts: Options) -> Outcome:
         published=opts.published,
         format_years=rules.format_years,
     )
-    report = replace(report, source=source)
+    report = replace(report, source=source, region=opts.region)
     if report.unreadable:
         return Outcome(source, report, [], report.unreadable)
     previous, previous_error = None, None
@@ -87,7 +88,7 @@ def run_check(source: str, rules: RuleSet, opts: Options) -> Outcome:
 
 def to_json(outcome: Outcome, rules: RuleSet) -> dict[str, Any]:
     r = outcome.report
-    due = rules.deadline(r.year, r.body_type) if r.year else None
+    due = rules.deadline(r.year, r.body_type, r.region) if r.year else None
     out: dict[str, Any] = {
         "source": outcome.source,
         "title": r.title,

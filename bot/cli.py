@@ -38,6 +38,7 @@ def _parser() -> argparse.ArgumentParser:
     c.add_argument("--body-type", choices=BODY_TYPES, help="else inferred from the body's name")
     c.add_argument("--published", type=_date, help="publication date YYYY-MM-DD (else from the page)")
     c.add_argument("--previous", help="the same body's previous-year report (enables cross-year rules)")
+    c.add_argument("--region", help="the body's region, e.g. 江苏省/淮安市 (regional deadlines of rules.toml)")
     c.add_argument("--rules", type=Path, help="rule configuration directory (rules.toml, formats/)")
     c.add_argument("--config", type=Path, default=Path("config.toml"), help="deployment config (default ./config.toml)")
     c.add_argument("--allow-private", action="store_true", help="admit loopback URLs (127.0.0.1)")
@@ -93,7 +94,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     except (RulesError, ConfigError) as exc:
         print(f"配置错误 / configuration error: {exc}", file=sys.stderr)
         return 2
-    opts = Options(args.year, args.body_type, args.published, args.previous, args.allow_private)
+    opts = Options(args.year, args.body_type, args.published, args.previous, args.allow_private, args.region)
     worst = 0
     rows = []
     for source in args.sources:
@@ -129,6 +130,7 @@ def cmd_check_demo(args: argparse.Namespace) -> int:
         body_type=None,
         published=None,
         previous=None,
+        region=None,
         rules=None,
         allow_private=False,
         brief=not args.full,

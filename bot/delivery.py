@@ -102,7 +102,7 @@ class Deliverer:
         heads: dict[str, list[dict[str, Any]]] = {}
         blocked: set[str] = set()
         wait = float("inf")
-        for row in self.store.pending(stamp):
+        for row in self.store.pending():
             ch = row["channel"]
             if ch in blocked or ch in heads:
                 continue
@@ -132,7 +132,7 @@ class Deliverer:
             head = best[0]
             best = [
                 r
-                for r in self.store.pending(stamp)
+                for r in self.store.pending()
                 if r["channel"] == head["channel"]
                 and r["route"] == head["route"]
                 and r["digest"]

@@ -119,7 +119,7 @@ async def process_link(
     )
     body = body or match_body(portal, link.title, report.body)
     if body:
-        report = replace(report, body=body.name, body_type=body.body_type)
+        report = replace(report, body=body.name, body_type=body.body_type, region=body.region or None)
     report = replace(report, source=link.url)
     if rep and not report.unreadable and report.text and store.current_text(rep["id"]) == report.text:
         # new bytes, same words (a visit counter, a re-rendered template): not a new version, no alert
@@ -127,10 +127,10 @@ async def process_link(
         result.unchanged += 1
         return
     prev = store.previous_snapshot(report.body, report.year)
-    findings = [] if report.unreadable else check(report, rules, from_snapshot(prev) if prev else None)
+    findings = [] if report.unreadable else check(report, rules, from_snapshot(prev) if prev else None, now.date())
     outcome = Outcome(link.url, report, findings, report.unreadable, attachment)
     out = to_json(outcome, rules)
-    rows = [{**f.as_json(), "fingerprint": f.fingerprint(report.body or "", report.year)} for f in findings]
+    rows = finding_rows(findings, report, rules)
     fetched = {
         "content_hash": digest,
         "final_url": res.url,
@@ -187,12 +187,21 @@ async def process_link(
         text=report.text,
         now=stamp,
         make_events=make_events,
+        rules_version=rules.version,
     )
     result.events.extend(events)
     if rep is None:
         result.new += 1
     else:
         result.changed += 1
+
+
+def finding_rows(findings: list[Any], report: Any, rules: RuleSet) -> list[dict[str, Any]]:
+    """Findings as store rows: with their fingerprint and the rules version that produced them."""
+    return [
+        {**f.as_json(), "fingerprint": f.fingerprint(report.body or "", report.year), "rules_version": rules.version}
+        for f in findings
+    ]
 
 
 Progress = Callable[[str, int, int], None]  # (portal, links done, links found)
@@ -297,14 +306,16 @@ def _deadline_pass(config: Config, store: Store, rules: RuleSet, today: date, st
     for portal in config.portals:
         for body in portal.bodies:
             for year in config.watched_years(today):
-                due = rules.deadline(year, body.body_type)
+                due = rules.deadline(year, body.body_type, body.region)
                 if today <= due + timedelta(days=config.deadline_grace_days):
+                    continue
+                if rules.exempt(body.name, year, "deadline", "deadline.missing", today):
                     continue
                 if store.one("SELECT id FROM reports WHERE body = ? AND year = ?", (body.name, year)):
                     continue
                 ev = store.record_once(
                     DeadlineMissed(body.name, body.body_type, year, due.isoformat(), portal.name),
-                    f"missed|{body.name}|{year}",
+                    f"missed|{body.name}|{year}|{due.isoformat()}",  # a moved deadline may be missed anew
                     stamp,
                 )
                 if ev:

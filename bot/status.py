@@ -19,7 +19,7 @@ def matrix(config: Config, store: Store, rules: RuleSet, today: date) -> list[di
     for portal in config.portals:
         for body in portal.bodies:
             for year in years:
-                due = rules.deadline(year, body.body_type)
+                due = rules.deadline(year, body.body_type, body.region)
                 rep = store.one(
                     "SELECT r.id, r.url, r.status, v.published, v.evidence, v.errors, v.warnings FROM reports r "
                     "LEFT JOIN versions v ON v.id = r.current_version WHERE r.body = ? AND r.year = ? "

@@ -75,6 +75,14 @@ MIGRATIONS: list[str] = [
     CREATE TABLE channel_state (channel TEXT PRIMARY KEY, state TEXT NOT NULL, since TEXT, reason TEXT,
         config_hash TEXT);
     """,
+    # 4: which rules made a finding, and every rule change (accepted or refused)
+    """
+    ALTER TABLE versions ADD COLUMN rules_version TEXT;
+    ALTER TABLE findings ADD COLUMN rules_version TEXT;
+    CREATE TABLE rule_changes (
+        id INTEGER PRIMARY KEY, at TEXT NOT NULL, status TEXT NOT NULL, version TEXT, files TEXT NOT NULL,
+        changed TEXT, user TEXT, error TEXT);
+    """,
 ]
 
 
@@ -195,6 +203,7 @@ class Store:
         text: str,
         now: str,
         make_events: Any,
+        rules_version: str = "",
     ) -> list[Any]:
         """Store a new or changed report version with its findings; returns the new events."""
         events: list[Any] = []
@@ -246,6 +255,7 @@ class Store:
                         "result": json.dumps(result, ensure_ascii=False, default=str),
                         "snapshot": json.dumps(snapshot, ensure_ascii=False, default=str),
                         "text": text,
+                        "rules_version": rules_version,
                     }
                 )
                 .last_pk
@@ -460,7 +470,7 @@ class Store:
                 self.db.execute("UPDATE outbox SET state = 'pending', claimed_by = NULL WHERE id = ?", (i,))
             return len(ids)
 
-    def pending(self, now: str) -> list[dict[str, Any]]:
+    def pending(self) -> list[dict[str, Any]]:
         """Pending entries in order; the worker decides what is due (quiet hours, digests, backoff)."""
         return self.rows("SELECT * FROM outbox WHERE state = 'pending' ORDER BY id")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 from rules.checks import REGISTRY
 from rules.checks.base import Context
@@ -12,8 +13,9 @@ from rules.report import SEVERITIES, Finding, Report
 log = logging.getLogger(__name__)
 
 
-def check(report: Report, rules: RuleSet, previous: Report | None = None) -> list[Finding]:
-    """All findings for ``report``, errors first. A failing check is reported, never raised."""
+def check(report: Report, rules: RuleSet, previous: Report | None = None, today: date | None = None) -> list[Finding]:
+    """All findings for ``report``, errors first. A failing check is reported, never raised. Findings
+    an exemption in rules.toml covers (body, year, check or kind, until ``today``) are left out."""
     findings: list[Finding] = []
     if report.unreadable:
         return findings
@@ -23,7 +25,13 @@ def check(report: Report, rules: RuleSet, previous: Report | None = None) -> lis
             continue
         ctx = Context(name, rules, cfg, previous)
         try:
-            findings.extend(chk.fn(report, ctx))
+            found = chk.fn(report, ctx)
+            findings.extend(
+                f
+                for f in found
+                if not (rules.exempt(report.body, report.year, name, f.kind, today)
+                        or rules.exempt(report.body, report.year, f.rule, f.kind, today))
+            )  # fmt: skip
         except Exception as exc:  # a bug in one check must not hide the others' findings
             log.exception("check %s failed on %s", name, report.source)
             findings.append(

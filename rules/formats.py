@@ -6,20 +6,27 @@ here with the file name, so a broken format never reaches a check.
 
 from __future__ import annotations
 
+import fnmatch
+import re
 import tomllib
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from rules.expr import FormulaError, Identity, expand, parse_identity
+from rules.expr import FormulaError, Identity, expand, parse_identity, refs
 from rules.normalize import norm, strip_numbering
 
 BUNDLED = Path(__file__).parent / "formats"
 
 
 class FormatError(ValueError):
-    """A format file is invalid; the message names the file and the problem."""
+    """A format file is invalid; the message names the file, the line and the problem. ``needle`` is
+    text to look for when the line is only known once the whole file is parsed."""
+
+    def __init__(self, message: str, needle: str | None = None, line: int | None = None) -> None:
+        super().__init__(message)
+        self.needle, self.line = needle, line
 
 
 @dataclass(frozen=True)
@@ -150,10 +157,21 @@ def _only(d: dict[str, Any], allowed: set[str], where: str) -> None:
 
 def _rule(d: dict[str, Any], where: str, default_kind: str) -> Rule:
     _only(d, {"id", "title", "kind", "each", "formula", "severity", "tolerance", "requires_previous_format"}, where)
+    needle = f'"{d.get("id")}"'
+    if not isinstance(d.get("formula"), str) or not isinstance(d.get("id"), str):
+        raise FormatError(f"{where}: 每条规则需要 id 和 formula / every rule needs id and formula", needle)
     try:
         formulas = tuple((combo, parse_identity(text)) for combo, text in expand(d["formula"], d.get("each", {})))
-    except FormulaError as exc:
-        raise FormatError(f"{where} ({d.get('id')}): {exc}") from exc
+    except (FormulaError, KeyError, TypeError, ValueError) as exc:
+        raise FormatError(f"{where} ({d.get('id')}): {exc}", needle) from exc
+    for _combo, ident in formulas:
+        left, right = {r.path for r in refs(ident.lhs)}, {r.path for r in refs(ident.rhs)}
+        if left == right:
+            raise FormatError(
+                f"{where} ({d['id']}): 公式两边引用同样的单元格，恒成立（循环）/ both sides use the same cells: "
+                f"always true (circular): {ident.text}",
+                needle,
+            )
     return Rule(
         d["id"],
         d.get("title", d["id"]),
@@ -198,6 +216,34 @@ def _table(key: str, d: dict[str, Any], where: str) -> TableSpec:
     )
 
 
+def _matches(pattern: str, keys: list[str]) -> bool:
+    return any(fnmatch.fnmatchcase(k, pattern) for k in keys)
+
+
+def check_references(fmt: Format) -> None:
+    """Every cell a formula names must exist in the format's tables (a typo would never be checked)."""
+    for rule in (*fmt.identities, *fmt.crossyear):
+        for _combo, ident in rule.formulas:
+            for ref in (*refs(ident.lhs), *refs(ident.rhs)):
+                path = ref.path[1:] if ref.path[0] == "previous" else ref.path
+                spec = fmt.tables.get(path[0])
+                problem = None
+                if spec is None:
+                    problem = f"没有表“{path[0]}” / no table {path[0]!r} (tables: {', '.join(fmt.tables)})"
+                elif spec.layout == "single_row":
+                    keys = [f"{g.key}.{c.key}" for g in spec.groups for c in spec.columns]
+                    if len(path) != 2 or not _matches(path[1], keys):
+                        problem = f"表“{path[0]}”没有单元格“{'.'.join(path[1:])}” / no such cell"
+                elif len(path) != 3:
+                    problem = f"引用应为 表.行.列 / a reference is table.row.column: {'.'.join(path)}"
+                elif not _matches(path[1], [r.key for r in spec.all_rows]):
+                    problem = f"表“{path[0]}”没有行“{path[1]}” / no row {path[1]!r}"
+                elif not _matches(path[2], [c.key for c in spec.all_columns]):
+                    problem = f"表“{path[0]}”没有列“{path[2]}” / no column {path[2]!r}"
+                if problem:
+                    raise FormatError(f"{fmt.id} {rule.id}: {problem}", f'"{rule.id}"')
+
+
 def format_for_year(year: int | None, starts: dict[str, int]) -> str | None:
     """The format a report of ``year`` must use: the one with the latest start year ≤ year (None if none)."""
     chosen = None
@@ -214,10 +260,22 @@ def start_years(formats: dict[str, Format]) -> dict[str, int]:
 
 
 def load_format(path: Path) -> Format:
+    """One format file, validated; errors carry ``path:line``."""
+    text = path.read_text(encoding="utf-8")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return _load_format(path, text)
+    except FormatError as exc:
+        lines = text.splitlines()
+        line = exc.line or next((i + 1 for i, ln in enumerate(lines) if exc.needle and exc.needle in ln), 1)
+        raise FormatError(f"{path}:{line}: {exc}") from None
+
+
+def _load_format(path: Path, text: str) -> Format:
+    try:
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise FormatError(f"{path.name}: TOML 语法错误 / syntax error: {exc}") from exc
+        m = re.search(r"line (\d+)", str(exc))
+        raise FormatError(f"TOML 语法错误 / syntax error: {exc}", line=int(m[1]) if m else None) from exc
     where = path.name
     try:
         _only(data, {"id", "title", "years", "tokens", "sections", "tables", "identities", "crossyear"}, where)
@@ -230,7 +288,7 @@ def load_format(path: Path) -> Format:
         tables = {k: _table(k, v, f"{where}.tables.{k}") for k, v in data.get("tables", {}).items()}
         identities = tuple(_rule(r, f"{where}.identities", "table.sum") for r in data.get("identities", []))
         crossyear = tuple(_rule(r, f"{where}.crossyear", "crossyear.carryover") for r in data.get("crossyear", []))
-        return Format(
+        fmt = Format(
             data["id"],
             data.get("title", ""),
             tuple(data.get("years", ())),
@@ -241,7 +299,11 @@ def load_format(path: Path) -> Format:
             crossyear,
         )
     except KeyError as exc:
-        raise FormatError(f"{where}: 缺少必填键 / missing required key {exc}") from exc
+        raise FormatError(f"{where}: 缺少必填键 / missing required key {exc}", str(exc).strip("'")) from exc
+    except (TypeError, ValueError, AttributeError) as exc:
+        raise FormatError(f"{where}: 类型不对 / wrong type: {exc}") from exc
+    check_references(fmt)
+    return fmt
 
 
 def load_formats(directory: Path | None = None) -> dict[str, Format]:

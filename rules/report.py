@@ -100,25 +100,42 @@ class Report:
     problems: tuple[str, ...] = ()
     unreadable: str | None = None
     text: str = ""
+    region: str | None = None  # from config.toml (regional deadlines); a file checked alone has none
 
 
 def snapshot(report: Report) -> dict[str, Any]:
-    """What the store keeps of a Report so that next year's checks can use it (cross-year rules)."""
+    """What the store keeps of a Report: enough for next year's cross-year rules and to check the
+    report again under changed rules (`nianbao recheck`) without fetching it. The text is kept apart."""
     return {
         "source": report.source,
         "kind": report.kind,
         "title": report.title,
         "body": report.body,
         "body_type": report.body_type,
+        "region": report.region,
         "year": report.year,
         "format": report.format,
         "format_used": report.format_used,
+        "format_tokens": report.format_tokens,
+        "published": {
+            "date": report.published.date.isoformat() if report.published.date else None,
+            "evidence": report.published.evidence,
+            "text": report.published.text,
+        },
+        "sections": [
+            {"no": h.no, "found": h.found, "heading": h.heading, "exact": h.exact, "line": h.line}
+            for h in report.sections
+        ],
+        "notes": [{"kind": n.kind, "where": n.where, "message": n.message, "data": n.data} for n in report.notes],
+        "problems": list(report.problems),
+        "unreadable": report.unreadable,
         "tables": report.tables,
         "section_text": {str(k): v for k, v in report.section_text.items()},
     }
 
 
-def from_snapshot(data: dict[str, Any]) -> Report:
+def from_snapshot(data: dict[str, Any], text: str = "") -> Report:
+    pub = data.get("published") or {}
     return Report(
         source=data.get("source", ""),
         kind=data.get("kind", ""),
@@ -128,9 +145,16 @@ def from_snapshot(data: dict[str, Any]) -> Report:
         year=data.get("year"),
         format=data.get("format", "unknown"),
         format_used=data.get("format_used", {}),
-        format_tokens={},
-        published=Published(None, None),
-        sections=(),
+        format_tokens=data.get("format_tokens", {}),
+        published=Published(
+            date.fromisoformat(pub["date"]) if pub.get("date") else None, pub.get("evidence"), pub.get("text")
+        ),
+        sections=tuple(SectionHit(**h) for h in data.get("sections", [])),
         tables=data.get("tables", {}),
         section_text={int(k): v for k, v in data.get("section_text", {}).items()},
+        notes=tuple(Note(**n) for n in data.get("notes", [])),
+        problems=tuple(data.get("problems", ())),
+        unreadable=data.get("unreadable"),
+        text=text,
+        region=data.get("region"),
     )

@@ -55,3 +55,8 @@ REGISTRY: dict[str, Check] = {
 }
 
 DEFAULTS: dict[str, dict[str, Any]] = {name: dict(c.defaults) for name, c in REGISTRY.items()}
+
+# Every finding kind an admin may name (exemptions, message templates): the checks' kinds, plus the
+# ones the watching service emits itself.
+SERVICE_KINDS = ("deadline.missing", "portal.unhealthy", "report.published", "report.changed", "report.withdrawn")
+KINDS: set[str] = {k for c in REGISTRY.values() for k in c.kinds} | set(SERVICE_KINDS)

@@ -19,7 +19,7 @@ def deadline(report: Report, ctx: Context) -> list[Finding]:
                 severity=ctx.params.get("unknown_severity", "advisory"),
             )
         ]
-    due = ctx.rules.deadline(report.year, report.body_type)
+    due = ctx.rules.deadline(report.year, report.body_type, report.region)
     pub = report.published
     if pub.date is None:
         return [
