@@ -15,7 +15,7 @@ from __future__ import annotations
 import fnmatch
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -81,6 +81,10 @@ class Policy:
     retry_cap_seconds: float = 1800.0
     give_up_hours: float = 72.0
     regions: dict[str, str] = field(default_factory=dict)  # body → region, from config.toml
+
+
+def deadline_fingerprint(body: str, year: int) -> str:
+    return _fp("deadline.missing", body, year)
 
 
 def _fp(*parts: object) -> str:
@@ -173,22 +177,39 @@ class Alerting:
         )
 
     def reconcile(
-        self, store: Any, body: str | None, year: int | None, report_id: int, now: str, silent: bool = False
+        self,
+        store: Any,
+        body: str | None,
+        year: int | None,
+        report_id: int,
+        now: str,
+        silent: bool = False,
+        reason: str = "",
     ) -> list[Item]:
-        """Fire what the current findings say and is not firing; resolve what fires and is no longer said."""
+        """Fire what the current findings say and is not firing; resolve what fires and is no longer said.
+        With a ``reason`` (a rules change), a finding that disappears is revoked, not "corrected"."""
         scope = f"findings|{body}|{year}" if body else f"findings|report#{report_id}"
         current = {f["fingerprint"]: f for f in store.current_findings(body, year, report_id)}
         out = []
         for fp, f in current.items():
-            got = self._fire(store, fp, scope, self._finding_item(f), now)
+            item = self._finding_item(f)
+            got = self._fire(store, fp, scope, replace(item, detail=reason) if reason else item, now)
             if got:
                 out.append(got)
         for row in store.firing(scope):
             if row["fingerprint"] not in current:
-                item = self._resolve(store, row, now)
+                item = self._resolve(store, row, now, **({"action": "revoke", "detail": reason} if reason else {}))
                 if not silent:
                     out.append(item)
         return out
+
+    def revoke(self, store: Any, fingerprint: str, now: datetime, reason: str) -> bool:
+        """Resolve one firing alert because the rules changed (a moved deadline, an exemption)."""
+        row = store.alert(fingerprint)
+        if not row or row["state"] != "firing":
+            return False
+        self.push(store, [self._resolve(store, row, _stamp(now), action="revoke", detail=reason)], now)
+        return True
 
     def transitions(self, store: Any, ev: Any, now: str) -> list[Item]:
         region = self._region(getattr(ev, "body", None))
@@ -207,7 +228,7 @@ class Alerting:
                     detail=f"错误级问题 {ev.errors} 个" if ev.errors else "未发现错误级问题",
                 )
             ]
-            row = store.alert(_fp("deadline.missing", ev.body, ev.year)) if ev.body else None
+            row = store.alert(deadline_fingerprint(ev.body, ev.year)) if ev.body else None
             if row and row["state"] == "firing":
                 out.append(self._resolve(store, row, now, title=ev.title, url=ev.url, detail=f"已发现：{ev.title}"))
             return out
@@ -223,13 +244,13 @@ class Alerting:
             )  # fmt: skip
             return [notice, *self.reconcile(store, ev.body, ev.year, ev.report_id, now, silent=True)]
         if isinstance(ev, FindingsChanged):
-            return self.reconcile(store, ev.body, ev.year, ev.report_id, now)
+            return self.reconcile(store, ev.body, ev.year, ev.report_id, now, reason=ev.reason)
         if isinstance(ev, DeadlineMissed):
             item = Item(
                 "fire", "deadline.missing", "error", body=ev.body, region=region, year=ev.year, deadline=ev.deadline,
                 portal=ev.portal, detail=f"截至期限 {ev.deadline} 未在门户“{ev.portal}”发现该年度报告",
             )  # fmt: skip
-            got = self._fire(store, _fp("deadline.missing", ev.body, ev.year), f"deadline|{ev.body}", item, now)
+            got = self._fire(store, deadline_fingerprint(ev.body, ev.year), f"deadline|{ev.body}", item, now)
             return [got] if got else []
         if isinstance(ev, PortalUnhealthy):
             why = "被反爬机制拦截" if ev.status == "blocked" else "无法访问"

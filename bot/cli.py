@@ -81,6 +81,19 @@ def _parser() -> argparse.ArgumentParser:
     nr.add_argument("ids", nargs="*", type=int, help="outbox ids (default: every dead entry)")
     for sp in (nt, nd, ns, nr):
         sp.add_argument("--config", type=Path, default=Path("config.toml"))
+    ru = sub.add_parser("rules", help="规则配置 / the rules admins edit")
+    rsub = ru.add_subparsers(dest="action", required=True)
+    rc = rsub.add_parser("check", help="校验规则目录（rules.toml + formats/）/ validate, exit 1 on error")
+    rc.add_argument("path", nargs="?", type=Path, help="rules directory (default: [rules] dir of config.toml)")
+    re_ = rsub.add_parser("explain", help="一项检查做什么、怎么设置 / what a check does and its settings")
+    re_.add_argument("what", help="check name (identities) or kind (table.sum)")
+    rl = rsub.add_parser("log", help="规则修改记录 / rule changes seen by the service")
+    for sp in (rc, re_, rl):
+        sp.add_argument("--config", type=Path, default=Path("config.toml"))
+    rk = sub.add_parser("recheck", help="按当前规则重新检查已存年报 / re-check stored reports under the current rules")
+    rk.add_argument("--year", type=int)
+    rk.add_argument("--no-send", action="store_true", help="leave the alerts in the outbox")
+    rk.add_argument("--config", type=Path, default=Path("config.toml"))
     cc = sub.add_parser("config", help="配置文件 / configuration")
     cc.add_argument("action", choices=["check"])
     cc.add_argument("--config", type=Path, default=Path("config.toml"))
@@ -162,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
         "config": service.cmd_config,
         "notify": service.cmd_notify,
         "alerts": service.cmd_alerts,
+        "rules": service.cmd_rules,
+        "recheck": service.cmd_recheck,
     }
     return handlers[args.command](args)
 

@@ -58,6 +58,7 @@ class Config:
     years: tuple[int, ...] = ()
     unhealthy_after: int = 3
     deadline_grace_days: int = 0
+    rules_poll_seconds: float = 60.0  # how often the service looks for edited rules files
     portals: tuple[Portal, ...] = field(default_factory=tuple)
     channels: tuple[ChannelSpec, ...] = field(default_factory=tuple)
     policy: Policy = field(default_factory=Policy)
@@ -66,7 +67,13 @@ class Config:
         return self.years or (today.year - 1,)
 
 
-_SERVICE = {"database": str, "years": list, "unhealthy_after": int, "deadline_grace_days": int}
+_SERVICE = {
+    "database": str,
+    "years": list,
+    "unhealthy_after": int,
+    "deadline_grace_days": int,
+    "rules_poll_seconds": (int, float),
+}
 _PORTAL = {
     "name": str,
     "kind": str,
@@ -208,6 +215,7 @@ def load_config(path: Path) -> Config:
         years=years,
         unhealthy_after=service.get("unhealthy_after", 3),
         deadline_grace_days=service.get("deadline_grace_days", 0),
+        rules_poll_seconds=float(service.get("rules_poll_seconds", 60)),
         portals=tuple(portals),
         channels=channels,
         policy=policy,

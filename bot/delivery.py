@@ -69,11 +69,13 @@ class Deliverer:
         transport: Transport,
         *,
         config_hashes: dict[str, str] | None = None,
+        templates: dict[str, dict[str, str]] | None = None,
         lease: float = 300.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store, self.alerting, self.channels, self.transport = store, alerting, channels, transport
         self.hashes = config_hashes or {}
+        self.templates = templates or {}  # rules.toml [templates]; the service swaps them on a reload
         self.lease, self.clock = lease, clock
         self.worker = _worker_id()
         for name, ch in channels.items():
@@ -151,7 +153,7 @@ class Deliverer:
         except _Conflict:
             return  # another worker took it
         failpoint("after_claim")
-        items = [Item.from_json(i) for r in rows for i in json.loads(r["items"])]
+        items = [Item.from_json(i).templated(self.templates) for r in rows for i in json.loads(r["items"])]
         msg = render(message_id(rows), items, digest=bool(rows[0]["digest"]))
         stamp = now.isoformat(timespec="seconds")
 

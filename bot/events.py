@@ -45,6 +45,7 @@ class FindingsChanged:
     version_id: int
     added: tuple[str, ...]  # fingerprints
     resolved: tuple[str, ...]
+    reason: str = ""  # set when new rules (not a new version) changed the findings: `nianbao recheck`
 
 
 @dataclass(frozen=True)

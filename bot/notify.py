@@ -37,16 +37,25 @@ def open_store(config: Config) -> tuple[Store, Alerting]:
     return Store(config.database, on_event=alerting), alerting
 
 
-def deliverer(config: Config, store: Store, alerting: Alerting, **kw: Any) -> Deliverer:
+def deliverer(
+    config: Config, store: Store, alerting: Alerting, templates: dict[str, dict[str, str]] | None = None, **kw: Any
+) -> Deliverer:
     channels = {c.name: c.build() for c in config.channels}
     hashes = {c.name: c.fingerprint for c in config.channels}
-    return Deliverer(store, alerting, channels, TRANSPORT, config_hashes=hashes, **kw)
+    return Deliverer(store, alerting, channels, TRANSPORT, config_hashes=hashes, templates=templates, **kw)
 
 
-def deliver_now(config: Config, store: Store, alerting: Alerting, now: Callable[[], datetime], **kw: Any) -> Stats:
+def deliver_now(
+    config: Config,
+    store: Store,
+    alerting: Alerting,
+    now: Callable[[], datetime],
+    templates: dict[str, dict[str, str]] | None = None,
+    **kw: Any,
+) -> Stats:
     if not config.channels:
         return Stats()
-    return asyncio.run(deliverer(config, store, alerting).run(now, **kw))
+    return asyncio.run(deliverer(config, store, alerting, templates).run(now, **kw))
 
 
 def test_message(channel: str, now: datetime) -> Any:
@@ -63,7 +72,9 @@ def test_message(channel: str, now: datetime) -> Any:
     return render(f"T{now:%H%M%S}", [item])
 
 
-def cmd_notify(args: argparse.Namespace, config: Config, now: Callable[[], datetime]) -> int:
+def cmd_notify(
+    args: argparse.Namespace, config: Config, now: Callable[[], datetime], templates: dict[str, dict[str, str]]
+) -> int:
     names = [c.name for c in config.channels]
     if args.action == "test":
         spec = next((c for c in config.channels if c.name == args.channel), None)
@@ -87,7 +98,7 @@ def cmd_notify(args: argparse.Namespace, config: Config, now: Callable[[], datet
     store, alerting = open_store(config)
     try:
         if args.action == "deliver":
-            stats = deliver_now(config, store, alerting, now, max_seconds=args.wait, wait_limit=args.wait)
+            stats = deliver_now(config, store, alerting, now, templates, max_seconds=args.wait, wait_limit=args.wait)
             print(f"已发送 {stats.sent}，待重试 {stats.retried}，转入死信 {stats.dead}，通道暂停 {stats.paused}")
             return 0
         if args.action == "retry":

@@ -100,7 +100,7 @@ def scan_once(
     progress = _tty_progress if sys.stderr.isatty() else None
     try:
         results = asyncio.run(scan_all(config, store, rules, now_local(), only, progress))
-        stats = notify.deliver_now(config, store, alerting, now_local) if send else notify.Stats()
+        stats = notify.deliver_now(config, store, alerting, now_local, rules.templates) if send else notify.Stats()
     finally:
         store.close()
     return results, stats
@@ -180,14 +180,87 @@ def cmd_show(args: argparse.Namespace) -> int:
 
 @_guard
 def cmd_notify(args: argparse.Namespace) -> int:
-    config, _rules = _load(args.config)
-    return notify.cmd_notify(args, config, now_local)
+    config, rules = _load(args.config)
+    return notify.cmd_notify(args, config, now_local, rules.templates)
 
 
 @_guard
 def cmd_alerts(args: argparse.Namespace) -> int:
     config, _rules = _load(args.config)
     return notify.cmd_alerts(args, config)
+
+
+def cmd_rules(args: argparse.Namespace) -> int:
+    """rules check [PATH] | explain WHAT | log: exit 1 when the rules are invalid."""
+    from bot.rules_admin import explain
+
+    if args.action == "check":
+        directory = args.path
+        if directory is None:
+            try:
+                config = load_config(args.config)
+            except ConfigError as exc:
+                print(f"配置错误 / configuration error: {exc}", file=sys.stderr)
+                return 2
+            directory = config.rules_dir
+        try:
+            rules = load_rules(directory)
+        except RulesError as exc:
+            print(f"规则有误，未生效 / rules invalid:\n  {exc}", file=sys.stderr)
+            return 1
+        enabled = sum(1 for c in rules.checks.values() if c.enabled)
+        years = sorted(rules.format_years.items(), key=lambda kv: kv[1])
+        print(
+            f"规则有效 / rules OK: {rules.source}（版本 {rules.version}）：{enabled}/{len(rules.checks)} 项检查启用，"
+            f"格式 {', '.join(f'{k}（{v} 年起）' for k, v in years)}，"
+            f"{len(rules.regional)} 条地区期限，{len(rules.exemptions)} 条豁免，{len(rules.templates)} 个消息模板"
+        )
+        return 0
+    try:
+        config, rules = _load(args.config)
+    except (ConfigError, RulesError) as exc:
+        print(f"配置错误 / configuration error: {exc}", file=sys.stderr)
+        return 2
+    if args.action == "explain":
+        text = explain(rules, args.what)
+        if text is None:
+            print(f"没有名为“{args.what}”的检查或问题类型 / no such check or kind", file=sys.stderr)
+            return 2
+        print(text)
+        return 0
+    store = Store(config.database)
+    try:
+        for row in store.rule_changes():
+            state = "生效" if row["status"] == "accepted" else "被拒绝"
+            files = "、".join(Path(f).name for f in json.loads(row["changed"] or "[]")) or "（启动时）"
+            print(f"  {row['at']}  {state:<4} 版本 {row['version'] or '-':<13} {files}  {row['user'] or ''}")
+            if row["error"]:
+                print(f"      {row['error']}")
+    finally:
+        store.close()
+    return 0
+
+
+@_guard
+def cmd_recheck(args: argparse.Namespace) -> int:
+    """Stored reports checked again under the current rules; alerts through the normal lifecycle."""
+    from bot.rules_admin import recheck
+
+    config, rules = _load(args.config)
+    store, alerting = notify.open_store(config)
+    try:
+        result = recheck(config, store, alerting, rules, now_local(), args.year)
+        stats = notify.deliver_now(config, store, alerting, now_local, rules.templates) if not args.no_send else None
+    finally:
+        store.close()
+    print(
+        f"已按规则版本 {rules.version} 重新检查 {result.reports} 份年报：{result.changed} 份的问题有变化，"
+        f"撤销逾期告警 {result.revoked} 条，新事件 {len(result.events)} 个"
+        + (f"；告警已发送 {stats.sent}" if stats else "")
+    )
+    for e in result.events:
+        print("  " + describe_event(e))
+    return 0
 
 
 @_guard
@@ -240,8 +313,14 @@ async def serve(config: Config, rules: RuleSet, stop: asyncio.Event | None = Non
     """The service until SIGTERM; a failing job is recorded in the store (runs) and never stops it.
     Beside the scans: the delivery worker (woken after every cycle, else every 30 s) and an hourly
     reminder pass."""
+    from bot.rules_admin import RulesWatcher, recheck
+
     store, alerting = notify.open_store(config)
-    worker = notify.deliverer(config, store, alerting) if config.channels else None
+    worker = notify.deliverer(config, store, alerting, rules.templates) if config.channels else None
+    watcher = RulesWatcher(config.rules_dir, rules)
+    store.record_rule_change(now_local().isoformat(timespec="seconds"), "accepted", rules.version, rules.files, [],
+                             "", "")  # fmt: skip
+    current = {"rules": rules}  # swapped when an edit of the rules files is accepted
     last: dict[str, datetime] = {}
     stop = stop or asyncio.Event()
     kick = asyncio.Event()
@@ -254,7 +333,7 @@ async def serve(config: Config, rules: RuleSet, stop: asyncio.Event | None = Non
             return
         last[portal_name] = now
         try:
-            for r in await scan_all(config, store, rules, now, portal_name):
+            for r in await scan_all(config, store, current["rules"], now, portal_name):
                 log.info(
                     "%s: %d links, %d new, %d changed, complete=%s", r.portal, r.links, r.new, r.changed, r.complete
                 )
@@ -267,6 +346,21 @@ async def serve(config: Config, rules: RuleSet, stop: asyncio.Event | None = Non
                 store.start_run(portal_name, stamp), stamp, status="error", note=f"{type(exc).__name__}: {exc}"[:500]
             )
         kick.set()
+
+    async def reload_rules() -> None:
+        """Edited rules take effect without a restart; stored reports are re-checked under them."""
+        try:
+            new = watcher.poll(store, alerting, now_local())
+            if new is not None:
+                current["rules"] = new
+                if worker is not None:
+                    worker.templates = new.templates
+                result = recheck(config, store, alerting, new, now_local())
+                log.warning("re-checked %d reports under rules %s: %d changed", result.reports, new.version,
+                            result.changed)  # fmt: skip
+            kick.set()
+        except Exception:  # a bad edit is refused inside poll(); this is for bugs, and never stops the service
+            log.exception("rules reload failed")
 
     async def remind() -> None:
         try:
@@ -287,6 +381,7 @@ async def serve(config: Config, rules: RuleSet, stop: asyncio.Event | None = Non
 
     sched = build_scheduler(config, tick)
     sched.add_job(remind, "interval", hours=1, id="remind", next_run_time=datetime.now(TZ))
+    sched.add_job(reload_rules, "interval", seconds=config.rules_poll_seconds, id="rules")
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)

@@ -565,6 +565,61 @@ class Store:
                 ).rowcount
             return n
 
+    # ------------------------------------------------------------------ rules: changes and re-checks
+    def record_rule_change(
+        self, now: str, status: str, version: str, files: dict[str, str], changed: list[str], user: str, error: str
+    ) -> bool:
+        """Log a rules edit once per distinct content (a refused edit is not logged again every minute).
+        Returns True when this content is new."""
+        with self.tx():
+            last = self.one("SELECT files, status FROM rule_changes ORDER BY id DESC LIMIT 1")
+            blob = json.dumps(files, sort_keys=True)
+            if last and last["files"] == blob and last["status"] == status:
+                return False
+            self.db["rule_changes"].insert(
+                {"at": now, "status": status, "version": version, "files": blob,
+                 "changed": json.dumps(changed, ensure_ascii=False), "user": user, "error": error}
+            )  # fmt: skip
+            return True
+
+    def rule_changes(self, limit: int = 20) -> list[dict[str, Any]]:
+        return self.rows("SELECT * FROM rule_changes ORDER BY id DESC LIMIT ?", (limit,))
+
+    def current_versions(self, year: int | None = None) -> list[dict[str, Any]]:
+        """Active reports with their current version's snapshot and text (what `recheck` re-checks)."""
+        sql = (
+            "SELECT r.id AS report_id, r.body, r.year, r.title, r.url, r.portal, v.id AS version_id, v.snapshot, "
+            "v.text, v.rules_version FROM reports r JOIN versions v ON v.id = r.current_version "
+            "WHERE r.status = 'active'"
+        )
+        return self.rows(sql + (" AND r.year = ?" if year else "") + " ORDER BY r.id", (year,) if year else ())
+
+    def replace_findings(
+        self, version_id: int, report_id: int, findings: list[dict[str, Any]], rules_version: str, now: str,
+        make_event: Any,
+    ) -> Any | None:  # fmt: skip
+        """Swap a version's findings for those of new rules; the FindingsChanged event (and so the
+        alerts) are written in the same transaction. Returns the event when anything changed."""
+        with self.tx():
+            old = {r["fingerprint"] for r in self.rows("SELECT fingerprint FROM findings WHERE version_id = ?",
+                                                         (version_id,))}  # fmt: skip
+            self.db.execute("DELETE FROM findings WHERE version_id = ?", (version_id,))
+            for f in findings:
+                self.db["findings"].insert(
+                    {**f, "version_id": version_id, "report_id": report_id,
+                     "data": json.dumps(f.get("data", {}), ensure_ascii=False, default=str)}
+                )  # fmt: skip
+            counts = {s: sum(1 for f in findings if f["severity"] == s) for s in ("error", "warning", "advisory")}
+            self.db.execute(
+                "UPDATE versions SET errors = ?, warnings = ?, advisories = ?, rules_version = ? WHERE id = ?",
+                (counts["error"], counts["warning"], counts["advisory"], rules_version, version_id),
+            )
+            new = {f["fingerprint"] for f in findings}
+            if new == old:
+                return None
+            event, key = make_event(tuple(sorted(new - old)), tuple(sorted(old - new)))
+            return self._event(event, key, now)
+
 
 class _Conflict(Exception):
     """Another worker claimed the entry first (the compare-and-set lost)."""

@@ -8,7 +8,7 @@ errcode). Transient vs permanent decides whether the outbox retries or dead-lett
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 
@@ -35,11 +35,30 @@ class Item:
     portal: str = ""
     detail: str = ""
     since: str = ""  # when the alert first fired (reminders, resolutions)
+    headline: str = ""  # an admin's template (rules.toml [templates]) already filled in, else the default
+    advice: str = ""
+
+    def templated(self, templates: dict[str, dict[str, str]]) -> Item:
+        """Fill the admin's message template for this kind (placeholders are this item's fields)."""
+        spec = templates.get(self.kind)
+        if not spec or self.action not in ("fire", "remind", "notice"):
+            return self
+        values = _Blank({k: "" if v is None else v for k, v in self.__dict__.items()})
+        return replace(
+            self,
+            headline=spec["headline"].format_map(values) if "headline" in spec else "",
+            advice=spec["advice"].format_map(values) if "advice" in spec else "",
+        )
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Item:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(**known)
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
 
 
 @dataclass(frozen=True)

@@ -32,9 +32,11 @@ HEADLINE = {
     ("fire", "admin.channel_broken"): "告警通道不可用，已暂停",
     ("resolve", "admin.channel_broken"): "告警通道已恢复",
     ("fire", "admin.rules_rejected"): "规则配置修改被拒绝",
+    ("notice", "admin.rules_accepted"): "规则配置修改已生效",
     ("fire", None): "发现年报问题",
     ("resolve", None): "问题已纠正",
     ("remind", None): "提醒：问题仍未解决",
+    ("revoke", None): "规则调整，不再告警",
 }
 
 # What to do, per kind: the supervisor's next step.
@@ -134,12 +136,16 @@ KIND_NAME = {
 
 
 def headline(item: Item) -> str:
+    if item.headline:
+        return item.headline
     known = HEADLINE.get((item.action, item.kind))
     if known:
         return known
     name = KIND_NAME.get(item.kind)
     if name and item.action == "resolve":
         return f"已纠正：{name}"
+    if name and item.action == "revoke":
+        return f"不再告警（规则已调整）：{name}"
     if name:
         return name + ("（仍未解决）" if item.action == "remind" else "")
     return HEADLINE.get((item.action, None)) or "通知"
@@ -173,8 +179,8 @@ def _facts(item: Item) -> list[tuple[str, str, str | None]]:
         out.append(("告警编号", item.alert[:8], None))
     if item.since and item.action in ("remind", "resolve"):
         out.append(("首次告警", item.since, None))
-    advice = ADVICE.get(item.kind)
-    if advice and item.action != "resolve":
+    advice = item.advice or ADVICE.get(item.kind)
+    if advice and item.action not in ("resolve", "revoke"):
         out.append(("处理建议", advice, None))
     return out
 
