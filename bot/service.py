@@ -217,7 +217,8 @@ def cmd_rules(args: argparse.Namespace) -> int:
         )
         return 0
     try:
-        config, rules = _load(args.config)
+        config = load_config(args.config)  # no config.toml: the bundled rules are explained
+        rules = load_rules(config.rules_dir)
     except (ConfigError, RulesError) as exc:
         print(f"配置错误 / configuration error: {exc}", file=sys.stderr)
         return 2

@@ -158,7 +158,7 @@ def _who(item: Item) -> str:
 
 def _facts(item: Item) -> list[tuple[str, str, str | None]]:
     """(label, untrusted value, optional link) lines describing one item."""
-    out: list[tuple[str, str, str | None]] = [("机关", _who(item), None)]
+    out: list[tuple[str, str, str | None]] = [] if item.kind.startswith("admin.") else [("机关", _who(item), None)]
     if item.year:
         out.append(("年度", f"{item.year}年度", None))
     if item.title or item.url:
@@ -191,7 +191,8 @@ def _subject(items: Sequence[Item], digest: bool) -> str:
     if not digest and len(items) > 1 and len({(i.body, i.year) for i in items}) == 1 and first.body:
         lead = next((i for i in items if i.action == "notice"), first)  # "new report" leads its findings
         problems = sum(1 for i in items if i.action in ("fire", "remind") and not i.kind.startswith("report."))
-        return one_line(f"【年报监测】{_who(first)}{year}：{headline(lead)}，问题 {problems} 个")
+        tail = f"，问题 {problems} 个" if problems else f" 等 {len(items)} 条"
+        return one_line(f"【年报监测】{_who(first)}{year}：{headline(lead)}{tail}")
     if digest or len(items) > 1:
         counts: dict[str, int] = {}
         for it in items:
@@ -201,6 +202,8 @@ def _subject(items: Sequence[Item], digest: bool) -> str:
             return one_line(f"{tag}{headline(first)} {len(items)} 条")
         top = "，".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: -kv[1])[:3])
         return one_line(f"{tag}{len(items)} 条：{top}")
+    if first.kind.startswith("admin."):
+        return one_line(f"【年报监测·管理】{headline(first)}")
     return one_line(f"【年报监测】{headline(first)}：{_who(first)}{year}")
 
 

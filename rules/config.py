@@ -319,6 +319,8 @@ def parse_rules(
                 raise at.err(
                     kline, f"{what}.{k}", f"类型应为 {type(params[k]).__name__}", f"must be {type(params[k]).__name__}"
                 )
+            if k.endswith("severity") and v not in SEVERITIES:
+                raise at.err(kline, f"{what}.{k}", f"“{v}”不是 error/warning/advisory", f"{v!r} is not a severity")
             params[k] = v
         checks[name] = CheckConfig(enabled, severity, params)
     for name, defaults in known.items():

@@ -30,6 +30,7 @@ database = "{db}"
 years = [2023]
 unhealthy_after = 2
 
+{rules}
 [alerts]
 admin = ["ops"]
 {alerts}
@@ -150,6 +151,7 @@ def write_config(tmp: Path, portal: str, robot: WeComReceiver, mail: SmtpSink, *
             wecom=robot.url,
             smtp=mail.port,
             alerts=parts.get("alerts", ""),
+            rules=parts.get("rules", ""),
             robot_extra=parts.get("robot_extra", ""),
             routes=parts.get("routes", DEFAULT_ROUTES),
         ),

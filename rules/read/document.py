@@ -14,15 +14,23 @@ from rules.report import Note, Published, Report
 from scrapers.document import Document
 
 
-def detect_format(text_norm: str, formats: dict[str, Format]) -> tuple[str, dict[str, list[str]]]:
-    """F2019 / F2021 by their exclusive tokens; both clearly present → mixed; none → unknown."""
+def detect_format(
+    text_norm: str, formats: dict[str, Format], prefer: str | None = None
+) -> tuple[str, dict[str, list[str]]]:
+    """The format whose tokens the text shows most; among formats that share tokens (a new version
+    grown from an old one) a tie goes to ``prefer`` (the year's format). Mixed = the text also holds at
+    least two tokens that only another format has; none → unknown."""
     hits = {fid: [t for t in f.tokens if norm(t) in text_norm] for fid, f in formats.items()}
-    ranked = sorted(hits, key=lambda k: len(hits[k]), reverse=True)
-    if not ranked or not hits[ranked[0]]:
+    most = max((len(h) for h in hits.values()), default=0)
+    if most == 0:
         return "unknown", hits
-    if len(ranked) > 1 and len(hits[ranked[1]]) >= 2:
-        return "mixed", hits
-    return ranked[0], hits
+    tied = [fid for fid, h in hits.items() if len(h) == most]
+    top = prefer if prefer in tied else tied[0]
+    own = set(formats[top].tokens)
+    for fid, h in hits.items():
+        if fid != top and len([t for t in h if t not in own]) >= 2:
+            return "mixed", hits
+    return top, hits
 
 
 def _year_format(year: int | None, formats: dict[str, Format], starts: dict[str, int]) -> Format:
@@ -89,7 +97,7 @@ def read(
     year = year or infer_year(title, text)
     body_type = body_type or infer_body_type(body)
     text_norm = norm("".join(doc.lines) + "".join(c or "" for t in doc.tables for r in t.rows for c in r))
-    fmt_id, tokens = detect_format(text_norm, formats)
+    fmt_id, tokens = detect_format(text_norm, formats, format_for_year(year, starts))
     if fmt_id in formats:
         candidates = [formats[fmt_id]]
     elif fmt_id == "mixed":
