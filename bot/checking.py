@@ -91,6 +91,7 @@ def to_json(outcome: Outcome, rules: RuleSet) -> dict[str, Any]:
     due = rules.deadline(r.year, r.body_type, r.region) if r.year else None
     out: dict[str, Any] = {
         "source": outcome.source,
+        "rules_version": rules.version,
         "title": r.title,
         "body": r.body,
         "body_type": r.body_type,

@@ -15,6 +15,7 @@ import pytest
 
 from bot.checking import Options, run_check
 from bot.cli import main
+from bot.fixture_portal import Route
 from rules.config import BUNDLED, RulesError, load_rules
 from tests.alerting import BODY, OPS_KEY, report
 from tests.conftest import FILES
@@ -212,6 +213,35 @@ def test_broken_rule_files_are_refused_with_file_line_and_reason(tmp_path: Path,
     assert " / " in str(err.value)  # Chinese / English
     assert main(["rules", "check", str(d)]) == 1
     assert where in capsys.readouterr().err
+    # the same edit made under a running service: refused, the rules in force stay, the refusal is logged
+    from bot.alerts import Alerting, Policy
+    from bot.rules_admin import RulesWatcher
+    from bot.store import Store
+
+    good_dir = rules_dir(tmp_path / "live")
+    good = load_rules(good_dir)
+    watcher = RulesWatcher(good_dir, good)
+    shutil.rmtree(good_dir)
+    shutil.copytree(d, good_dir)
+    store = Store(tmp_path / "s.sqlite", on_event=Alerting(Policy()))
+    try:
+        assert watcher.poll(store, store.on_event, NOW) is None and watcher.rules is good
+        assert [(r["status"], where.split(":")[0] in r["error"]) for r in store.rule_changes()] == [("rejected", True)]
+    finally:
+        store.close()
+
+
+def test_message_templates_reword_alerts(make_site, tmp_path: Path) -> None:
+    template = (
+        '\n[templates."deadline.missing"]\nheadline = "{body}未按期公开{year}年度年报"\n'
+        'advice = "请于3日内联系{body}，并在{deadline}后的周例会上通报。"\n'
+    )
+    rules_dir(tmp_path, RULES_TOML + template)
+    site = make_site(rules='[rules]\ndir = "rules"\n', routes='[[routes]]\nchannels = ["robot"]\n')
+    site.portal.routes["/nb/index.html"] = Route(b"<html><body><ul class='list'><li>none</li></ul></body></html>")
+    assert main(["scan", "--config", str(site.cfg)]) == 0
+    text = site.robot_texts()[0]
+    assert "示例区王集镇人民政府未按期公开2023年度年报" in text and "并在2024-01-31后的周例会上通报" in text
 
 
 def test_rules_check_and_explain_commands(tmp_path: Path, capsys) -> None:
