@@ -54,6 +54,7 @@ def _parser() -> argparse.ArgumentParser:
         ("reports", "已存储的年报 / stored reports"),
         ("show", "一份年报及其问题 / one report and its findings"),
         ("alerts", "当前告警 / firing alerts"),
+        ("health", "监测服务自身是否正常 / is the monitor healthy (exit 1 when not)"),
     ):
         sp = sub.add_parser(name, help=text)
         sp.add_argument("--config", type=Path, default=Path("config.toml"))
@@ -61,7 +62,7 @@ def _parser() -> argparse.ArgumentParser:
             sp.add_argument("--portal", help="only this portal (its name in config.toml)")
         if name in ("status", "reports"):
             sp.add_argument("--year", type=int)
-        if name in ("status", "reports", "show", "scan", "alerts"):
+        if name in ("status", "reports", "show", "scan", "alerts", "health"):
             sp.add_argument("--json", action="store_true")
         if name == "scan":
             sp.add_argument("--no-send", action="store_true", help="leave alerts in the outbox (the service sends)")
@@ -177,6 +178,7 @@ def main(argv: list[str] | None = None) -> int:
         "alerts": service.cmd_alerts,
         "rules": service.cmd_rules,
         "recheck": service.cmd_recheck,
+        "health": service.cmd_health,
     }
     return handlers[args.command](args)
 

@@ -59,6 +59,8 @@ class Config:
     unhealthy_after: int = 3
     deadline_grace_days: int = 0
     rules_poll_seconds: float = 60.0  # how often the service looks for edited rules files
+    heartbeat_url: str | None = None  # pinged after every cycle (an external monitor notices our silence)
+    health_backlog_minutes: float = 60.0  # `nianbao health` fails when a due alert waited longer
     portals: tuple[Portal, ...] = field(default_factory=tuple)
     channels: tuple[ChannelSpec, ...] = field(default_factory=tuple)
     policy: Policy = field(default_factory=Policy)
@@ -73,6 +75,8 @@ _SERVICE = {
     "unhealthy_after": int,
     "deadline_grace_days": int,
     "rules_poll_seconds": (int, float),
+    "heartbeat_url": str,
+    "health_backlog_minutes": (int, float),
 }
 _PORTAL = {
     "name": str,
@@ -216,6 +220,8 @@ def load_config(path: Path) -> Config:
         unhealthy_after=service.get("unhealthy_after", 3),
         deadline_grace_days=service.get("deadline_grace_days", 0),
         rules_poll_seconds=float(service.get("rules_poll_seconds", 60)),
+        heartbeat_url=service.get("heartbeat_url"),
+        health_backlog_minutes=float(service.get("health_backlog_minutes", 60)),
         portals=tuple(portals),
         channels=channels,
         policy=policy,

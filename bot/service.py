@@ -24,8 +24,10 @@ from bot.status import matrix, render
 from bot.store import Store
 from bot.summary import pad
 from rules.config import RulesError, RuleSet, load_rules
+from scrapers import net
 
 TZ = ZoneInfo("Asia/Shanghai")
+SHUTDOWN_GRACE = 10  # seconds a SIGTERM waits for in-flight scans
 log = logging.getLogger(__name__)
 _SEV = {"error": "错误", "warning": "警告", "advisory": "提示"}
 
@@ -277,9 +279,32 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 @_guard
 def cmd_run(args: argparse.Namespace) -> int:
+    from bot.instance import AlreadyRunning, InstanceLock
+
     config, rules = _load(args.config)
-    asyncio.run(serve(config, rules))
+    try:
+        with InstanceLock(config.database):
+            asyncio.run(serve(config, rules))
+    except AlreadyRunning as exc:
+        print(str(exc), file=sys.stderr)
+        return 3
     return 0
+
+
+@_guard
+def cmd_health(args: argparse.Namespace) -> int:
+    from bot.health import check_health
+    from bot.health import render as render_health
+
+    config, _rules = _load(args.config)
+    store = Store(config.database)
+    try:
+        now = now_local()
+        h = check_health(config, store, now, in_season(now))
+    finally:
+        store.close()
+    print(json.dumps(asdict(h), ensure_ascii=False) if args.json else render_health(h))
+    return 0 if h.ok else 1
 
 
 def in_season(when: datetime) -> bool:
@@ -326,7 +351,15 @@ async def serve(config: Config, rules: RuleSet, stop: asyncio.Event | None = Non
     stop = stop or asyncio.Event()
     kick = asyncio.Event()
 
+    running: set[asyncio.Task] = set()
+
     async def tick(portal_name: str) -> None:
+        if stop.is_set():
+            return  # stopping: take no new work
+        task = asyncio.current_task()
+        if task:
+            running.add(task)
+            task.add_done_callback(running.discard)
         portal = next(p for p in config.portals if p.name == portal_name)
         now = now_local()
         every = portal.season_every_hours if in_season(now) else portal.every_hours
@@ -347,6 +380,10 @@ async def serve(config: Config, rules: RuleSet, stop: asyncio.Event | None = Non
                 store.start_run(portal_name, stamp), stamp, status="error", note=f"{type(exc).__name__}: {exc}"[:500]
             )
         kick.set()
+        if config.heartbeat_url:  # "still alive": an outside monitor notices when these stop
+            answer = await net.ping(config.heartbeat_url)
+            if answer.error or (answer.status or 500) >= 400:
+                log.warning("heartbeat failed: %s %s", answer.status, answer.error)
 
     async def reload_rules() -> None:
         """Edited rules take effect without a restart; stored reports are re-checked under them."""
@@ -391,6 +428,11 @@ async def serve(config: Config, rules: RuleSet, stop: asyncio.Event | None = Non
     log.warning("nianbao running: %d portals, %d channels; SIGTERM stops it", len(config.portals), len(config.channels))
     await stop.wait()
     sched.shutdown(wait=False)
+    if running:  # finish in-flight scans within a deadline; what is cut off is re-done next start
+        log.warning("stopping: waiting up to %ds for %d scan(s)", SHUTDOWN_GRACE, len(running))
+        _done, late = await asyncio.wait(running, timeout=SHUTDOWN_GRACE)
+        for t in late:
+            t.cancel()
     sender.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await sender  # an entry cut off mid-send stays 'sending' and is re-sent after the lease

@@ -78,11 +78,20 @@ class FetchResult:
         return self.headers.get("last-modified")
 
 
-def check_url(url: str, allow_private: bool = False) -> None:
-    """Refuse non-http(s) URLs and every non-public address. ``allow_private`` admits loopback only
-    (the bundled demo portal and tests on 127.0.0.1); link-local (cloud metadata), RFC 1918, shared
-    and multicast addresses are refused always, on every redirect hop, before any byte is sent."""
+def _origin(url: str) -> tuple[str, int]:
     parts = urlsplit(url)
+    return (parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
+
+
+def check_url(url: str, allow_private: bool = False, origin: tuple[str, int] | None = None) -> None:
+    """Refuse non-http(s) URLs and every non-public address. ``allow_private`` admits loopback only
+    (the bundled demo portal and tests on 127.0.0.1) — and on a redirect hop (``origin`` given) only the
+    very host and port the fetch started from, so a portal cannot bounce us to another local service.
+    Link-local (cloud metadata), RFC 1918, shared (100.64/10) and multicast addresses are refused always,
+    on every hop, before any byte is sent."""
+    parts = urlsplit(url)
+    if origin is not None and allow_private and _origin(url) != origin:
+        allow_private = False
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise BlockedAddress(f"只允许 http/https 网址 / only http(s) URLs are fetched: {url[:200]}")
     try:
@@ -138,6 +147,7 @@ class Politeness:
     allow_private: bool = False
     max_redirects: int = 5
     ca_bundle: str | None = None  # extra CA certificates (servers that omit intermediates); never verify=False
+    budget: float | None = None  # whole-request deadline (default 4 × timeout): slowloris, endless bodies
 
 
 class Fetcher:
@@ -203,7 +213,12 @@ class Fetcher:
         for attempt in range(pol.retries + 1):
             async with sem:
                 await self._polite(host, pol)
-                result = await self._once(url, pol, expect, etag, last_modified, method, form)
+                try:
+                    async with asyncio.timeout(pol.budget or pol.timeout * 4):  # a dribbling server ends too
+                        result = await self._once(url, pol, expect, etag, last_modified, method, form)
+                except TimeoutError:
+                    budget = pol.budget or pol.timeout * 4
+                    result = FetchResult(url, "network_error", error=f"time budget exceeded ({budget:g}s)")
             retry_status = result.http_status in (429, 500, 502, 503, 504)
             if result.status not in ("network_error",) and not retry_status:
                 break
@@ -232,9 +247,11 @@ class Fetcher:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         current = url
+        start = _origin(url)
         try:
-            for _ in range(pol.max_redirects + 1):
-                check_url(current, pol.allow_private)  # every hop, so a redirect cannot reach the intranet
+            for hop in range(pol.max_redirects + 1):
+                # every hop, so a redirect cannot reach the intranet (nor another local port)
+                check_url(current, pol.allow_private, start if hop else None)
                 self.requests += 1
                 req = self._client.build_request(
                     method, current, headers=headers, data=dict(form) if form else None, timeout=pol.timeout
@@ -388,3 +405,15 @@ def send_mail(server: MailServer, sender: str, recipients: Sequence[str], messag
         return Answer(None, error="tls", detail=f"TLS: {exc}"[:300])
     except (smtplib.SMTPException, OSError) as exc:
         return Answer(None, error="connect", detail=_redact(f"{type(exc).__name__}: {exc}", secrets)[:300])
+
+
+async def ping(url: str, timeout: float = 10.0) -> Answer:
+    """A heartbeat (healthchecks.io style): one GET to an address the admin configured. Never raises."""
+    if urlsplit(url).scheme not in ("http", "https"):
+        return Answer(None, error="blocked", detail="only http(s) heartbeat URLs")
+    try:
+        async with httpx.AsyncClient(timeout=timeout, follow_redirects=False) as client:
+            resp = await client.get(url, headers={"User-Agent": USER_AGENT})
+            return Answer(resp.status_code, resp.content[:200])
+    except httpx.HTTPError as exc:
+        return Answer(None, error="connect", detail=type(exc).__name__)
