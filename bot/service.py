@@ -367,18 +367,21 @@ async def serve(config: Config, rules: RuleSet, stop: asyncio.Event | None = Non
             return
         last[portal_name] = now
         try:
-            for r in await scan_all(config, store, current["rules"], now, portal_name):
-                log.info(
-                    "%s: %d links, %d new, %d changed, complete=%s", r.portal, r.links, r.new, r.changed, r.complete
-                )
-                for e in r.events:
-                    log.warning("%s", describe_event(e))
+            results = await scan_all(config, store, current["rules"], now, portal_name)
+        except asyncio.CancelledError:  # SIGTERM after the grace: every finished step is committed already
+            log.warning("scan of %s abandoned at shutdown; the next start does it again", portal_name)
+            return
         except Exception as exc:
+            results = []
             log.exception("scan of %s failed", portal_name)
             stamp = now.isoformat(timespec="seconds")
             store.finish_run(
                 store.start_run(portal_name, stamp), stamp, status="error", note=f"{type(exc).__name__}: {exc}"[:500]
             )
+        for r in results:
+            log.info("%s: %d links, %d new, %d changed, complete=%s", r.portal, r.links, r.new, r.changed, r.complete)
+            for e in r.events:
+                log.warning("%s", describe_event(e))
         kick.set()
         if config.heartbeat_url:  # "still alive": an outside monitor notices when these stop
             answer = await net.ping(config.heartbeat_url)
@@ -427,12 +430,15 @@ async def serve(config: Config, rules: RuleSet, stop: asyncio.Event | None = Non
     sender = asyncio.create_task(deliver())
     log.warning("nianbao running: %d portals, %d channels; SIGTERM stops it", len(config.portals), len(config.channels))
     await stop.wait()
-    sched.shutdown(wait=False)
+    sched.pause()  # no new work
     if running:  # finish in-flight scans within a deadline; what is cut off is re-done next start
         log.warning("stopping: waiting up to %ds for %d scan(s)", SHUTDOWN_GRACE, len(running))
-        _done, late = await asyncio.wait(running, timeout=SHUTDOWN_GRACE)
+        _done, late = await asyncio.wait(set(running), timeout=SHUTDOWN_GRACE)
         for t in late:
             t.cancel()
+        if late:
+            await asyncio.wait(late, timeout=5)
+    sched.shutdown(wait=False)
     sender.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await sender  # an entry cut off mid-send stays 'sending' and is re-sent after the lease
