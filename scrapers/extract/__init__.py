@@ -10,7 +10,7 @@ import logging
 from collections.abc import Callable
 
 from scrapers.document import Document, unreadable
-from scrapers.extract import html, legacy, office, pdf, text
+from scrapers.extract import html, legacy, office, pdf, sandbox, text
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +72,8 @@ def extract(data: bytes, name: str = "", content_type: str | None = None) -> Doc
     kind = sniff(data, name, content_type)
     if kind in _UNSUPPORTED:
         return unreadable(name, kind, _UNSUPPORTED[kind])
+    if kind in sandbox.SANDBOXED and not sandbox.in_child():
+        return sandbox.run(kind, data, name, content_type)  # binary parsers: a child with budgets
     try:
         return READERS[kind](data, name, content_type)
     except Exception as exc:  # a reader bug must not stop a scan: report it as unreadable

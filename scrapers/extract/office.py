@@ -19,6 +19,12 @@ def _zip_ok(data: bytes) -> str | None:
             bad = z.testzip()
             if bad:
                 return f"文件已损坏（{bad}）/ damaged archive member"
+            for info in z.infolist():  # OOXML never declares a DTD: one that does is an entity-expansion attack
+                if info.filename.endswith((".xml", ".rels")):
+                    with z.open(info) as fh:
+                        head = fh.read(4096)
+                    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
+                        return f"文件内含 DTD/实体声明（{info.filename}），拒绝解析 / XML declares a DTD or entities"
     except zipfile.BadZipFile:
         return "文件不完整或已损坏，无法打开 / truncated or damaged file"
     return None

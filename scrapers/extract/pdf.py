@@ -94,6 +94,11 @@ def read(data: bytes, source: str, content_type: str | None = None) -> Document:
             # only the dates: producers garble the other info strings too often to trust them
             meta = {k.lower(): _info_text(info[k]) for k in ("CreationDate", "ModDate") if k in info}
     except Exception as exc:  # pdfminer raises many kinds on damaged files
+        cause: BaseException | None = exc
+        while cause is not None:  # pdfminer wraps a MemoryError (the sandbox's budget) in its own exception
+            if isinstance(cause, MemoryError):
+                raise cause from None
+            cause = cause.__cause__ or cause.__context__
         return unreadable(source, "pdf", f"PDF 文件损坏或无法解析（{type(exc).__name__}）/ damaged PDF")
     tables = join_page_splits(tables)
     chars = sum(len(x) for x in lines)

@@ -1,0 +1,90 @@
+"""Parsers of binary formats (pdfplumber, antiword, xlrd, python-docx, openpyxl) run in a child process
+with a time, memory and output budget. A PDF that makes the parser loop, a stream that inflates to
+gigabytes or a crafted spreadsheet then costs one child — killed, and reported as unreadable — never
+the service. The child sets its own rlimits first thing, so nothing unsafe runs between fork and exec.
+
+Run as ``python -m scrapers.extract.sandbox KIND NAME CTYPE SECONDS MEGABYTES`` with the bytes on stdin;
+it prints the Document as JSON.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+from dataclasses import asdict
+
+from scrapers.document import Document, Table, unreadable
+
+SANDBOXED = ("pdf", "doc", "xls", "docx", "xlsx")
+TIME_BUDGET = float(os.environ.get("NIANBAO_EXTRACT_SECONDS", "120"))
+MEMORY_MB = int(os.environ.get("NIANBAO_EXTRACT_MEGABYTES", "1536"))
+_CHILD = "NIANBAO_IN_SANDBOX"
+
+
+def in_child() -> bool:
+    return os.environ.get(_CHILD) == "1"
+
+
+def to_json(doc: Document) -> str:
+    return json.dumps(asdict(doc), ensure_ascii=False)
+
+
+def from_json(text: str) -> Document:
+    d = json.loads(text)
+    tables = tuple(Table(tuple(tuple(r) for r in t["rows"]), t["rows_known"], t["page"]) for t in d["tables"])
+    return Document(d["source"], d["kind"], tuple(d["lines"]), tables, d["meta"], tuple(d["problems"]), d["unreadable"])
+
+
+def run(kind: str, data: bytes, name: str, content_type: str | None) -> Document:
+    """Extract in a limited child process; a child that overruns or dies is an unreadable Document."""
+    cmd = [sys.executable, "-m", "scrapers.extract.sandbox", kind, name, content_type or "", str(TIME_BUDGET),
+           str(MEMORY_MB)]  # fmt: skip
+    env = {**os.environ, _CHILD: "1"}
+    try:
+        proc = subprocess.run(cmd, input=data, capture_output=True, timeout=TIME_BUDGET + 5, env=env)
+    except subprocess.TimeoutExpired:
+        return unreadable(name, kind, f"解析超过 {TIME_BUDGET:g} 秒，已中止（文件可能异常）/ extraction took too long")
+    if proc.returncode != 0:
+        err = proc.stderr.decode("utf-8", "replace")
+        if "MemoryError" in err or proc.returncode in (-9, 137):
+            why = f"解析所需内存超过 {MEMORY_MB} MB，已中止 / extraction ran out of its memory budget"
+        elif proc.returncode in (-24, 152):  # SIGXCPU
+            why = f"解析超过 {TIME_BUDGET:g} 秒 CPU，已中止 / extraction took too long"
+        else:
+            why = f"解析进程异常退出（{proc.returncode}）/ the parser crashed"
+        return unreadable(name, kind, why)
+    try:
+        return from_json(proc.stdout.decode("utf-8"))
+    except (ValueError, KeyError, TypeError):
+        return unreadable(name, kind, "解析结果无法识别 / the parser's output was unreadable")
+
+
+def _limit(seconds: float, megabytes: int) -> None:
+    resource.setrlimit(resource.RLIMIT_CPU, (int(seconds) + 1, int(seconds) + 2))
+    resource.setrlimit(resource.RLIMIT_AS, (megabytes << 20, megabytes << 20))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (256 << 20, 256 << 20))  # antiword's temp files at most
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def main() -> int:
+    kind, name, ctype, seconds, megabytes = sys.argv[1:6]
+    _limit(float(seconds), int(megabytes))
+    data = sys.stdin.buffer.read()
+    from scrapers.extract import READERS
+
+    try:
+        doc = READERS[kind](data, name, ctype or None)
+    except MemoryError:
+        print("MemoryError", file=sys.stderr)
+        return 3
+    except Exception as exc:  # reported by the parent as unreadable, with the reason
+        doc = unreadable(name, kind, f"读取失败（{type(exc).__name__}: {str(exc)[:200]}）/ could not be read")
+    sys.stdout.write(to_json(doc))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""Hostile documents: parsing runs in a child process with a time, memory and output budget. A PDF
+that keeps the parser busy, a stream that inflates past the memory budget, entity-expansion XML in
+DOCX/XLSX, malformed PDFs — each ends as a clear `unreadable`, quickly, and the caller lives on."""
+
+from __future__ import annotations
+
+import io
+import time
+import zipfile
+import zlib
+from pathlib import Path
+
+import pytest
+
+from scrapers.extract import extract, sandbox
+from tests.conftest import FILES
+
+LAUGHS = (
+    b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
+    + b"".join(
+        f'<!ENTITY lol{i} "{("&lol" + str(i - 1) + ";") * 10 if i > 1 else "&lol;" * 10}">'.encode()
+        for i in range(1, 10)
+    )
+    + b']><w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r>'
+    b"<w:t>&lol9;</w:t></w:r></w:p></w:body></w:document>"
+)
+
+
+def pdf(content: bytes, *, compress: bool = False) -> bytes:
+    """A one-page PDF whose page content is ``content`` (optionally Flate-compressed)."""
+    stream = zlib.compress(content, 1) if compress else content
+    filt = b"/Filter /FlateDecode " if compress else b""
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 << /Type /Font /Subtype /Type1 /BaseFont /Helvetica >> >> >> >>",
+        b"<< " + filt + b"/Length " + str(len(stream)).encode() + b" >>\nstream\n" + stream + b"\nendstream",
+    ]
+    out = io.BytesIO()
+    out.write(b"%PDF-1.4\n")
+    offsets = []
+    for i, body in enumerate(objs, start=1):
+        offsets.append(out.tell())
+        out.write(f"{i} 0 obj\n".encode() + body + b"\nendobj\n")
+    xref = out.tell()
+    out.write(f"xref\n0 {len(objs) + 1}\n0000000000 65535 f \n".encode())
+    for off in offsets:
+        out.write(f"{off:010d} 00000 n \n".encode())
+    out.write(f"trailer\n<< /Size {len(objs) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode())
+    return out.getvalue()
+
+
+def timed(data: bytes, name: str) -> tuple[object, float]:
+    t0 = time.monotonic()
+    doc = extract(data, name)
+    return doc, time.monotonic() - t0
+
+
+def test_a_pdf_that_keeps_the_parser_busy_is_stopped_at_the_time_budget(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox, "TIME_BUDGET", 3.0)
+    busy = pdf(b"BT /F1 1 Tf " + b"(x) Tj 0.01 0 Td " * 400_000 + b"ET", compress=True)
+    doc, took = timed(busy, "busy.pdf")
+    assert doc.unreadable and ("超过 3 秒" in doc.unreadable or "CPU" in doc.unreadable), doc.unreadable
+    assert took < 12
+
+
+def test_a_stream_that_inflates_past_the_memory_budget_is_stopped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox, "MEMORY_MB", 400)
+    zeros = zlib.compressobj(9)
+    blob = b"".join(zeros.compress(b"\0" * (64 << 20)) for _ in range(12)) + zeros.flush()  # 768 MB inflated
+    big = pdf(b"", compress=False).replace(b"/Length 0 >>\nstream\n\nendstream",
+                                          b"/Filter /FlateDecode /Length " + str(len(blob)).encode()
+                                          + b" >>\nstream\n" + blob + b"\nendstream")  # fmt: skip
+    doc, took = timed(big, "bomb.pdf")
+    assert doc.unreadable and "内存超过 400 MB" in doc.unreadable, doc.unreadable
+    assert took < 60
+
+
+@pytest.mark.parametrize("name", ["clean-f2021-government.docx", "clean-f2021-sheet.xlsx"])
+def test_entity_expansion_xml_in_office_files_is_refused(tmp_path: Path, name: str) -> None:
+    src = zipfile.ZipFile(FILES / name)
+    target = "word/document.xml" if name.endswith(".docx") else "xl/workbook.xml"
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as z:
+        for info in src.infolist():
+            z.writestr(info, LAUGHS if info.filename == target else src.read(info))
+    doc, took = timed(out.getvalue(), name)
+    assert doc.unreadable and "DTD" in doc.unreadable and took < 10
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"%PDF-1.7\n" + bytes(range(256)) * 400,
+        pdf(b"BT /F1 12 Tf (x) Tj ET")[:300],
+        b"%PDF-1.4\n1 0 obj\n<< /Kids [1 0 R] >>",
+    ],
+    ids=["garbage", "truncated", "self-referencing"],
+)
+def test_malformed_pdfs_are_unreadable_not_fatal(data: bytes) -> None:
+    doc, took = timed(data, "bad.pdf")
+    assert doc.unreadable and took < 30
+
+
+def test_a_normal_pdf_reads_the_same_through_the_sandbox() -> None:
+    data = (FILES / "real-hongze-2024.pdf").read_bytes()
+    doc = extract(data, "real.pdf")
+    assert not doc.unreadable and doc.tables and "政府信息公开" in doc.text
