@@ -121,3 +121,12 @@ def test_the_heartbeat_is_pinged_after_each_cycle(make_site) -> None:
     code, err = run_service_until(site.cfg, lambda: any(p == "/ping" for _, p, _ in site.portal.hits))
     assert code == 0, err
     assert any(p == "/ping" for _, p, _ in site.portal.hits)
+
+
+def test_scraped_cr_lf_cannot_forge_log_lines() -> None:
+    import logging
+
+    from bot.logs import OneLine
+
+    record = logging.LogRecord("x", logging.WARNING, "f", 1, "report %s: %s", ("http://a/b\r\nERROR forged", 404), None)
+    assert OneLine().filter(record) and "\n" not in record.getMessage() and "ERROR forged" in record.getMessage()
