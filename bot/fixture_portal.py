@@ -42,8 +42,11 @@ class _QuietServer(http.server.ThreadingHTTPServer):
 
 
 class FixturePortal:
-    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None, max_connections: int | None = None) -> None:
         self.routes: dict[str, Route] = {}
+        self.bytes_sent = 0
+        # a portal that serves only so many clients at once (the benchmark's per-host connection limit)
+        self._slots = threading.BoundedSemaphore(max_connections) if max_connections else None
         self.proxies: dict[str, list[str]] = {}  # dataproxy path → all records
         self.hits: list[tuple[str, str, int]] = []  # (method, path, status) of every request
         portal = self
@@ -55,6 +58,7 @@ class FixturePortal:
                 pass
 
             def _send(self, status: int, body: bytes, ctype: str, headers: dict[str, str]) -> None:
+                portal.bytes_sent += len(body)
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)
                 self.send_header("Content-Length", str(len(body)))
@@ -63,6 +67,12 @@ class FixturePortal:
                 self.end_headers()
                 if self.command != "HEAD":
                     self.wfile.write(body)
+
+            def handle_one_request(self) -> None:
+                if portal._slots is None:
+                    return super().handle_one_request()
+                with portal._slots:
+                    return super().handle_one_request()
 
             def do_GET(self) -> None:
                 path = urlsplit(self.path).path

@@ -1,0 +1,121 @@
+"""Benchmark the watching service on the portal simulator (127.0.0.1 only): first full scan, rescan with
+nothing new, rescan with 1% new reports; requests, bytes, reports parsed per CPU-second, peak RSS, SQLite
+size per 1,000 reports, time from a report appearing to its alert in the outbox.
+
+    python bench/scan.py [--bodies 5000] [--portals 20] [--latency 0] [--per-host N] [--concurrency 4]
+
+Prints one JSON document and a short table. Timing lives here, never in tests.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import resource
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from bench.simulator import Simulator  # noqa: E402
+from bot.config import load_config  # noqa: E402
+from bot.notify import open_store  # noqa: E402
+from bot.pipeline import scan_all  # noqa: E402
+from rules.config import load_rules  # noqa: E402
+
+
+def cpu() -> float:
+    me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bodies", type=int, default=5000)
+    ap.add_argument("--portals", type=int, default=20)
+    ap.add_argument("--latency", type=float, default=0.0, help="seconds per request (simulated)")
+    ap.add_argument("--per-host", type=int, default=None, help="simulated per-host connection limit")
+    ap.add_argument("--concurrency", type=int, default=4, help="nianbao's per-host concurrency")
+    ap.add_argument("--pdf-every", type=int, default=250, help="every N-th report is a PDF attachment (0: none)")
+    ap.add_argument("--json-only", action="store_true")
+    args = ap.parse_args()
+    rules = load_rules()
+    out: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                             "platform": platform.platform()}, "params": vars(args)}  # fmt: skip
+    with tempfile.TemporaryDirectory() as tmp, Simulator(
+        args.bodies, args.portals, args.latency, args.per_host, args.pdf_every
+    ) as sim:
+        withheld = sim.withhold(0.01)  # 1% publish later
+        db = Path(tmp) / "bench.sqlite"
+        cfg = Path(tmp) / "config.toml"
+        cfg.write_text(sim.config_toml(db.as_posix(), args.concurrency), encoding="utf-8")
+        config = load_config(cfg)
+        store, _alerting = open_store(config)
+        now = datetime(2026, 11, 27, 9, 0)
+
+        def run(label: str, when: datetime) -> dict:
+            r0, b0, c0, t0 = sim.requests, sim.bytes, cpu(), time.perf_counter()
+            results = asyncio.run(scan_all(config, store, rules, when))
+            wall, used = time.perf_counter() - t0, cpu() - c0
+            parsed = sum(r.new + r.changed for r in results)
+            return {
+                "scan": label,
+                "wall_s": round(wall, 2),
+                "cpu_s": round(used, 2),
+                "requests": sim.requests - r0,
+                "bytes": sim.bytes - b0,
+                "reports_new_or_changed": parsed,
+                "reports_per_cpu_s": round(parsed / used, 1) if used else None,
+                "complete": all(r.complete for r in results),
+                "errors": sum(r.errors for r in results),
+            }
+
+        first = run("first full scan", now)
+        versions0 = store.one("SELECT count(*) AS n FROM versions")["n"]
+        again = run("rescan, nothing new", now + timedelta(hours=1))
+        reparsed = store.one("SELECT count(*) AS n FROM versions")["n"] - versions0
+        published = sim.publish_new(0.01)
+        before = store.one("SELECT max(id) AS m FROM outbox")["m"] or 0
+        t_pub = time.perf_counter()
+        new = run("rescan, 1% new", now + timedelta(hours=2))
+        latency = time.perf_counter() - t_pub
+        alerts = store.one("SELECT count(*) AS n FROM outbox WHERE id > ?", (before,))["n"]
+        reports = store.one("SELECT count(*) AS n FROM reports")["n"]
+        store.close()
+        size = sum(p.stat().st_size for p in Path(tmp).glob("bench.sqlite*"))
+        out.update(
+            {
+                "scans": [first, again, new],
+                "rescan_versions_added": reparsed,
+                "withheld_then_published": [withheld, published],
+                "alerts_enqueued_after_publish": alerts,
+                "report_to_outbox_s": round(latency, 2),
+                "reports_stored": reports,
+                "sqlite_mb_per_1000_reports": round(size / 1e6 / max(reports, 1) * 1000, 2),
+                "peak_rss_mb": round(peak_rss_mb(), 1),
+            }
+        )
+    print(json.dumps(out, ensure_ascii=False))
+    if not args.json_only:
+        print(f"\n{'scan':<24}{'wall s':>8}{'cpu s':>8}{'requests':>10}{'MB':>8}{'parsed':>8}{'per cpu-s':>10}")
+        for s in out["scans"]:
+            print(f"{s['scan']:<24}{s['wall_s']:>8}{s['cpu_s']:>8}{s['requests']:>10}{s['bytes'] / 1e6:>8.1f}"
+                  f"{s['reports_new_or_changed']:>8}{s['reports_per_cpu_s'] or '-':>10}")  # fmt: skip
+        print(f"rescan re-parsed: {out['rescan_versions_added']} versions; peak RSS {out['peak_rss_mb']} MB; "
+              f"SQLite {out['sqlite_mb_per_1000_reports']} MB per 1,000 reports; new report → outbox "
+              f"{out['report_to_outbox_s']} s (the scan that found it)")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
