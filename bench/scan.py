@@ -31,13 +31,45 @@ from bot.pipeline import scan_all  # noqa: E402
 from rules.config import load_rules  # noqa: E402
 
 
+def _live_children() -> list[int]:
+    """Our running child processes (the analysis workers, a parsing child)."""
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == os.getpid():
+            out.append(int(stat.parent.name))
+    return out
+
+
 def cpu() -> float:
+    """CPU seconds of this process, its finished children and its live ones (the worker pool)."""
     me, kids = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
-    return me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+    total = me.ru_utime + me.ru_stime + kids.ru_utime + kids.ru_stime
+    tick = os.sysconf("SC_CLK_TCK")
+    for pid in _live_children():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / tick
+        except (OSError, IndexError):
+            pass
+    return total
 
 
-def peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+def peak_rss_mb() -> tuple[float, float]:
+    """Peak RSS of this process, and of this process plus its live workers."""
+    own = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    workers = 0.0
+    for pid in _live_children():
+        try:
+            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    workers += int(line.split()[1]) / 1024
+        except OSError:
+            pass
+    return own, own + workers
 
 
 def main() -> None:
@@ -48,6 +80,7 @@ def main() -> None:
     ap.add_argument("--per-host", type=int, default=None, help="simulated per-host connection limit")
     ap.add_argument("--concurrency", type=int, default=4, help="nianbao's per-host concurrency")
     ap.add_argument("--pdf-every", type=int, default=250, help="every N-th report is a PDF attachment (0: none)")
+    ap.add_argument("--workers", type=int, default=None, help="analysis processes (default: one per CPU; 0: none)")
     ap.add_argument("--json-only", action="store_true")
     args = ap.parse_args()
     rules = load_rules()
@@ -59,7 +92,10 @@ def main() -> None:
         withheld = sim.withhold(0.01)  # 1% publish later
         db = Path(tmp) / "bench.sqlite"
         cfg = Path(tmp) / "config.toml"
-        cfg.write_text(sim.config_toml(db.as_posix(), args.concurrency), encoding="utf-8")
+        text = sim.config_toml(db.as_posix(), args.concurrency)
+        if args.workers is not None:
+            text = text.replace("years = [2023]\n", f"years = [2023]\nworkers = {args.workers}\n", 1)
+        cfg.write_text(text, encoding="utf-8")
         config = load_config(cfg)
         store, _alerting = open_store(config)
         now = datetime(2026, 11, 27, 9, 0)
@@ -103,7 +139,8 @@ def main() -> None:
                 "report_to_outbox_s": round(latency, 2),
                 "reports_stored": reports,
                 "sqlite_mb_per_1000_reports": round(size / 1e6 / max(reports, 1) * 1000, 2),
-                "peak_rss_mb": round(peak_rss_mb(), 1),
+                "peak_rss_mb": round(peak_rss_mb()[0], 1),
+                "peak_rss_mb_with_workers": round(peak_rss_mb()[1], 1),
             }
         )
     print(json.dumps(out, ensure_ascii=False))
@@ -112,7 +149,8 @@ def main() -> None:
         for s in out["scans"]:
             print(f"{s['scan']:<24}{s['wall_s']:>8}{s['cpu_s']:>8}{s['requests']:>10}{s['bytes'] / 1e6:>8.1f}"
                   f"{s['reports_new_or_changed']:>8}{s['reports_per_cpu_s'] or '-':>10}")  # fmt: skip
-        print(f"rescan re-parsed: {out['rescan_versions_added']} versions; peak RSS {out['peak_rss_mb']} MB; "
+        print(f"rescan re-parsed: {out['rescan_versions_added']} versions; peak RSS {out['peak_rss_mb']} MB "
+              f"(with workers {out['peak_rss_mb_with_workers']} MB); "
               f"SQLite {out['sqlite_mb_per_1000_reports']} MB per 1,000 reports; new report → outbox "
               f"{out['report_to_outbox_s']} s (the scan that found it)")  # fmt: skip
 

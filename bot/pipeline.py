@@ -16,6 +16,7 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
+from bot.analysis import Analyser, analyser
 from bot.checking import Outcome, to_json
 from bot.config import Body, Config, Portal
 from bot.documents import document_from
@@ -30,10 +31,8 @@ from bot.events import (
 )
 from bot.store import Store
 from rules.config import RuleSet
-from rules.engine import check
 from rules.normalize import norm
-from rules.read.document import read
-from rules.report import from_snapshot, snapshot
+from rules.report import snapshot
 from scrapers.net import Fetcher, Politeness
 from scrapers.portals import KINDS, ReportLink, merge
 
@@ -77,17 +76,27 @@ def politeness(portal: Portal) -> Politeness:
     )
 
 
-def _list_unchanged(store: Store, portal: Portal, list_hash: str, now: datetime) -> bool:
-    """True when the list is what it was and every known report was re-checked within reconcile_hours."""
+def _reconciled_recently(store: Store, portal: Portal, now: datetime) -> bool:
+    """True when every known report was re-checked (conditional GET) within reconcile_hours. Until the
+    next reconcile, a known report whose list entry is unchanged needs no request at all — only new
+    links (and entries whose title changed) are fetched, whether or not the rest of the list moved."""
     h = store.health(portal.name)
-    if not h or h.get("list_hash") != list_hash or not h.get("reconciled_at"):
+    if not h or not h.get("reconciled_at"):
         return False
     return now - datetime.fromisoformat(h["reconciled_at"]) < timedelta(hours=portal.reconcile_hours)
 
 
 async def process_link(
-    link: ReportLink, portal: Portal, fetcher: Fetcher, store: Store, rules: RuleSet, now: datetime, result: ScanResult
+    link: ReportLink,
+    portal: Portal,
+    fetcher: Fetcher,
+    store: Store,
+    rules: RuleSet,
+    now: datetime,
+    result: ScanResult,
+    an: Analyser | None = None,
 ) -> None:
+    an = an or analyser(rules, 0)
     stamp = now.isoformat(timespec="seconds")
     rep = store.report(link.url)
     res = await fetcher.fetch(
@@ -114,9 +123,7 @@ async def process_link(
     extra = {"first_seen": first_seen, **({"list_date": link.list_date.isoformat()} if link.list_date else {})}
     doc = replace(doc, meta={**extra, **doc.meta})
     body = match_body(portal, link.title, None)
-    report = read(
-        doc, rules.formats, year=link.year, body_type=body.body_type if body else None, format_years=rules.format_years
-    )
+    report = await an.read(doc, link.year, body.body_type if body else None)  # on a worker core
     body = body or match_body(portal, link.title, report.body)
     if body:
         report = replace(report, body=body.name, body_type=body.body_type, region=body.region or None)
@@ -127,7 +134,7 @@ async def process_link(
         result.unchanged += 1
         return
     prev = store.previous_snapshot(report.body, report.year)
-    findings = [] if report.unreadable else check(report, rules, from_snapshot(prev) if prev else None, now.date())
+    findings = await an.check(report, prev, now.date())
     outcome = Outcome(link.url, report, findings, report.unreadable, attachment)
     out = to_json(outcome, rules)
     rows = finding_rows(findings, report, rules)
@@ -215,6 +222,7 @@ async def scan_portal(
     threshold: int = 3,
     fetcher: Fetcher | None = None,
     progress: Progress | None = None,
+    an: Analyser | None = None,
 ) -> ScanResult:
     """One cycle for one portal. Never raises for network or content problems: they are recorded."""
     own = fetcher is None
@@ -240,20 +248,23 @@ async def scan_portal(
         )
         if health:
             result.events.append(health)
-        incremental = _list_unchanged(store, portal, discovery.list_hash, now) if discovery.complete else False
+        incremental = _reconciled_recently(store, portal, now) if discovery.complete else False
+        known_now = store.reports_by_url(portal.name) if incremental else {}
+        seen: list[int] = []
         for i, link in enumerate(discovery.links, start=1):
             try:
-                known = store.report(link.url) if incremental else None
-                if known:  # same list, reconciled recently: a known report needs no request at all
-                    store.touch(known["id"], stamp)
+                known = known_now.get(link.url)
+                if known and known["title"] == link.title:  # reconciled recently, entry unchanged: no request
+                    seen.append(known["id"])
                     result.unchanged += 1
                 else:
-                    await process_link(link, portal, fetcher, store, rules, now, result)
+                    await process_link(link, portal, fetcher, store, rules, now, result, an)
             except Exception:  # one broken report must not stop the portal's other reports
                 log.exception("processing %s failed", link.url)
                 result.errors += 1
             if progress:
                 progress(portal.name, i, len(discovery.links))
+        store.touch_many(seen, stamp)  # one transaction for all the reports seen unchanged
         if discovery.complete:
             store.set_list_state(portal.name, discovery.list_hash, None if incremental else stamp)
         active = store.active_reports(portal.name)
@@ -340,10 +351,11 @@ async def scan_all(
         ],
     )
     portals = [p for p in config.portals if only is None or p.name == only]
+    an = analyser(rules, config.workers)
 
     async def guarded(p: Portal) -> ScanResult:
         try:
-            return await scan_portal(p, store, rules, now, config.unhealthy_after, progress=progress)
+            return await scan_portal(p, store, rules, now, config.unhealthy_after, progress=progress, an=an)
         except Exception as exc:  # a bug in one portal's kind must not stop the others
             log.exception("portal %s failed", p.name)
             return ScanResult(p.name, complete=False, problem=f"{type(exc).__name__}: {exc}")

@@ -186,6 +186,18 @@ class Store:
                 (now, etag, last_modified, content_hash, report_id),
             )
 
+    def touch_many(self, report_ids: list[int], now: str) -> None:
+        with self.tx():
+            for start in range(0, len(report_ids), 500):
+                chunk = report_ids[start : start + 500]
+                self.db.execute(
+                    f"UPDATE reports SET last_seen = ?, status = 'active' WHERE id IN ({','.join('?' * len(chunk))})",
+                    (now, *chunk),
+                )
+
+    def reports_by_url(self, portal: str) -> dict[str, dict[str, Any]]:
+        return {r["url"]: r for r in self.rows("SELECT id, url, title FROM reports WHERE portal = ?", (portal,))}
+
     def current_text(self, report_id: int) -> str | None:
         row = self.one(
             "SELECT v.text FROM reports r JOIN versions v ON v.id = r.current_version WHERE r.id = ?", (report_id,)

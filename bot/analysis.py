@@ -1,0 +1,100 @@
+"""Reading and checking reports on every core: the CPU half of a scan (read a Document into a Report,
+run the checks) goes to a pool of worker processes, while the event loop keeps fetching and the one
+writer keeps storing. Both halves are pure functions of their inputs, so a worker needs nothing but
+the rules, which it loads from the same files (and the same version) as the service.
+
+``workers = 0`` runs everything in-process (the `nianbao check` path, and a fallback whenever the pool
+cannot be used).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from rules.config import RuleSet, load_rules
+from rules.engine import check
+from rules.read.document import read
+from rules.report import Finding, Report, from_snapshot
+from scrapers.document import Document
+
+log = logging.getLogger(__name__)
+_RULES: RuleSet | None = None  # in a worker: the rules it loaded
+
+
+def _init(rules_dir: str | None) -> None:
+    global _RULES
+    _RULES = load_rules(Path(rules_dir) if rules_dir else None)
+
+
+def read_report(doc: Document, year: int | None, body_type: str | None, rules: RuleSet | None = None) -> Report:
+    r = rules or _RULES
+    assert r is not None
+    return read(doc, r.formats, year=year, body_type=body_type, format_years=r.format_years)
+
+
+def check_report(
+    report: Report, previous: dict[str, Any] | None, today: date, rules: RuleSet | None = None
+) -> list[Finding]:
+    r = rules or _RULES
+    assert r is not None
+    return [] if report.unreadable else check(report, r, from_snapshot(previous) if previous else None, today)
+
+
+def _rules_dir(rules: RuleSet) -> str | None:
+    src = Path(rules.source)
+    return str(src.parent) if src.name == "rules.toml" and src.is_file() else None
+
+
+class Analyser:
+    """The pool for one rules version; `nianbao run` keeps one, recreated when the rules change."""
+
+    def __init__(self, rules: RuleSet, workers: int) -> None:
+        self.rules = rules
+        self.pool: ProcessPoolExecutor | None = None
+        directory = _rules_dir(rules)
+        if workers > 0 and directory is not None and load_rules(Path(directory)).version == rules.version:
+            ctx = multiprocessing.get_context("spawn")  # no fork of a threaded, event-looping parent
+            self.pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=(directory,))
+
+    async def _run(self, fn: Any, *args: Any) -> Any:
+        if self.pool is not None:
+            try:
+                return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
+            except (BrokenProcessPool, RuntimeError, OSError) as exc:  # a worker died, or none could start
+                log.warning("analysis pool unusable (%s); reading in-process from now on", type(exc).__name__)
+                self.pool = None
+        return fn(*args, self.rules)
+
+    async def read(self, doc: Document, year: int | None, body_type: str | None) -> Report:
+        return await self._run(read_report, doc, year, body_type)
+
+    async def check(self, report: Report, previous: dict[str, Any] | None, today: date) -> list[Finding]:
+        return await self._run(check_report, report, previous, today)
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = None
+
+
+_POOLS: dict[tuple[str, int], Analyser] = {}
+
+
+def analyser(rules: RuleSet, workers: int | None) -> Analyser:
+    """One pool per (rules version, size) per process, reused across cycles; older ones are closed."""
+    n = (os.cpu_count() or 1) if workers is None else workers
+    key = (rules.version, n)
+    if key not in _POOLS:
+        for old in _POOLS.values():
+            old.close()
+        _POOLS.clear()
+        _POOLS[key] = Analyser(rules, n)
+    return _POOLS[key]
