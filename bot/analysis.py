@@ -89,7 +89,8 @@ _POOLS: dict[tuple[str, int], Analyser] = {}
 
 
 def analyser(rules: RuleSet, workers: int | None) -> Analyser:
-    """One pool per (rules version, size) per process, reused across cycles; older ones are closed."""
+    """One pool per (rules version, size) per process, reused across cycles; older ones are closed.
+    ``None`` means one worker per CPU."""
     n = (os.cpu_count() or 1) if workers is None else workers
     key = (rules.version, n)
     if key not in _POOLS:

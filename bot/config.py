@@ -61,7 +61,7 @@ class Config:
     rules_poll_seconds: float = 60.0  # how often the service looks for edited rules files
     heartbeat_url: str | None = None  # pinged after every cycle (an external monitor notices our silence)
     health_backlog_minutes: float = 60.0  # `nianbao health` fails when a due alert waited longer
-    workers: int | None = None  # processes that read and check reports (None: one per CPU; 0: in-process)
+    workers: int = 0  # worker processes that read and check reports (0: in-process; see BENCHMARKS.md)
     portals: tuple[Portal, ...] = field(default_factory=tuple)
     channels: tuple[ChannelSpec, ...] = field(default_factory=tuple)
     policy: Policy = field(default_factory=Policy)
@@ -224,7 +224,7 @@ def load_config(path: Path) -> Config:
         rules_poll_seconds=float(service.get("rules_poll_seconds", 60)),
         heartbeat_url=service.get("heartbeat_url"),
         health_backlog_minutes=float(service.get("health_backlog_minutes", 60)),
-        workers=service.get("workers"),
+        workers=service.get("workers", 0),
         portals=tuple(portals),
         channels=channels,
         policy=policy,

@@ -390,3 +390,31 @@ def test_status_reports_show_and_config_check_commands(site) -> None:
     assert {f["where"] for f in shown["findings"]} >= {"litigation/R4:review", "document"}
     assert "表四R4" in cli("show", str(hongze["id"])).stdout
     assert cli("show", "9999").returncode == 2
+
+
+def fingerprints(store: Store) -> list[tuple[str, str]]:
+    rows = store.rows("SELECT r.url, f.fingerprint FROM findings f JOIN reports r ON r.id = f.report_id")
+    return sorted((r["url"], r["fingerprint"]) for r in rows)
+
+
+def test_a_worker_pool_reads_and_checks_the_same_as_in_process(site, tmp_path: Path) -> None:
+    """[service] workers = 2: reading and checking on two worker processes changes nothing but speed."""
+    _portal, cfg = site
+    scan(cfg)
+    store = Store(load_config(cfg).database)
+    inline = fingerprints(store)
+    store.close()
+    pooled_cfg = tmp_path / "pooled.toml"
+    pooled_cfg.write_text(
+        cfg.read_text(encoding="utf-8").replace("unhealthy_after = 2", "unhealthy_after = 2\nworkers = 2")
+        .replace("db.sqlite", "pooled.sqlite"),
+        encoding="utf-8",
+    )  # fmt: skip
+    from bot.analysis import _POOLS
+
+    scan(pooled_cfg)
+    assert any(a.pool is not None for a in _POOLS.values())  # really on worker processes
+    store = Store(load_config(pooled_cfg).database)
+    pooled = fingerprints(store)
+    store.close()
+    assert pooled == inline and len(inline) > 5
