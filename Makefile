@@ -27,7 +27,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 
 bench: $(STAMP)
-	$(BIN)/python bench/check.py
+	@mkdir -p var
+	$(BIN)/python bench/check.py | tee var/bench-check.txt
+	$(BIN)/python bench/scan.py --bodies 5000 --portals 20 | tee var/bench-scan.txt
+	$(BIN)/python bench/scan.py --bodies 1000 --portals 20 --latency 0.2 --per-host 2 --concurrency 2 \
+		--pdf-every 0 | tee var/bench-latency.txt
+	$(BIN)/python bench/urlwatch_compare.py --bodies 5000 --portals 20 | tee var/bench-urlwatch.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache
