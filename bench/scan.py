@@ -93,6 +93,11 @@ def main() -> None:
         db = Path(tmp) / "bench.sqlite"
         cfg = Path(tmp) / "config.toml"
         text = sim.config_toml(db.as_posix(), args.concurrency)
+        key = Path(tmp) / "bench.key"  # a channel, so alerts are enqueued (never sent: scans only fill the outbox)
+        key.write_text("bench-key")
+        key.chmod(0o600)
+        text += ('\n[[channels]]\nname = "bench"\ntype = "wecom"\nkey = { file = "bench.key" }\n'
+                 'url = "http://127.0.0.1:9/"\nallow_private = true\n')  # fmt: skip
         if args.workers is not None:
             text = text.replace("years = [2023]\n", f"years = [2023]\nworkers = {args.workers}\n", 1)
         cfg.write_text(text, encoding="utf-8")

@@ -314,6 +314,7 @@ def deadline_events(config: Config, store: Store, rules: RuleSet, today: date, s
 
 
 def _deadline_pass(config: Config, store: Store, rules: RuleSet, today: date, stamp: str, out: list[Any]) -> None:
+    published = store.published_body_years()  # one query, not one per body and year
     for portal in config.portals:
         for body in portal.bodies:
             for year in config.watched_years(today):
@@ -322,7 +323,7 @@ def _deadline_pass(config: Config, store: Store, rules: RuleSet, today: date, st
                     continue
                 if rules.exempt(body.name, year, "deadline", "deadline.missing", today):
                     continue
-                if store.one("SELECT id FROM reports WHERE body = ? AND year = ?", (body.name, year)):
+                if (body.name, year) in published:
                     continue
                 ev = store.record_once(
                     DeadlineMissed(body.name, body.body_type, year, due.isoformat(), portal.name),

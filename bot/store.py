@@ -7,6 +7,7 @@ events only after the commit.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 from collections.abc import Iterator
@@ -89,6 +90,7 @@ MIGRATIONS: list[str] = [
 class Store:
     def __init__(self, path: str | Path, on_event: EventHook | None = None) -> None:
         self.on_event = on_event  # the alert lifecycle: runs inside the transaction that records the event
+        self._synced = ""
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
@@ -142,6 +144,12 @@ class Store:
 
     # ------------------------------------------------------------------ configuration mirror
     def sync_config(self, portals: list[dict[str, Any]], bodies: list[dict[str, Any]]) -> None:
+        """Mirror config.toml's portals and bodies — once per distinct config in this connection's life
+        (5,000 upserts every cycle would cost more than the cycle's actual work)."""
+        digest = hashlib.sha256(json.dumps([portals, bodies], sort_keys=True, default=str).encode()).hexdigest()
+        if digest == self._synced:
+            return
+        self._synced = digest
         with self.tx():
             for p in portals:
                 self.db["portals"].upsert(p, pk="name")
@@ -194,6 +202,11 @@ class Store:
                     f"UPDATE reports SET last_seen = ?, status = 'active' WHERE id IN ({','.join('?' * len(chunk))})",
                     (now, *chunk),
                 )
+
+    def published_body_years(self) -> set[tuple[str, int]]:
+        return {
+            (r["body"], r["year"]) for r in self.rows("SELECT DISTINCT body, year FROM reports WHERE body IS NOT NULL")
+        }
 
     def reports_by_url(self, portal: str) -> dict[str, dict[str, Any]]:
         return {r["url"]: r for r in self.rows("SELECT id, url, title FROM reports WHERE portal = ?", (portal,))}

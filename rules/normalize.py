@@ -43,12 +43,12 @@ _EXTRA = str.maketrans(
 )
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)  # labels recur; a year of unique lines must not pile up
 def to_simplified(text: str) -> str:
     return _T2S.convert(text)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=16384)  # labels recur; a year of unique lines must not pile up
 def norm(text: str | None) -> str:
     """Canonical form for matching: simplified, half-width, no spaces, 1、→1."""
     if not text:

@@ -15,7 +15,7 @@ A = TypeVar("A")
 B = TypeVar("B")
 
 
-@lru_cache(maxsize=200_000)
+@lru_cache(maxsize=50_000)
 def similarity(found: str, expected: str) -> float:
     """1.0 exact; high for truncation or extra wrapping text; else a sequence ratio (cached: labels recur)."""
     if not found or not expected:

@@ -37,7 +37,7 @@ class TableRead:
         return self.expected > 0 and self.matched * 5 >= self.expected * 2  # ≥ 40% of the rows
 
 
-@lru_cache(maxsize=100_000)
+@lru_cache(maxsize=20_000)
 def _core(text: str) -> str:
     return strip_numbering(norm(text))
 
