@@ -13,6 +13,8 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from datetime import date
@@ -29,9 +31,16 @@ log = logging.getLogger(__name__)
 _RULES: RuleSet | None = None  # in a worker: the rules it loaded
 
 
-def _init(rules_dir: str | None) -> None:
+def _init(rules_dir: str | None, parent: int) -> None:
     global _RULES
     _RULES = load_rules(Path(rules_dir) if rules_dir else None)
+
+    def orphaned() -> None:  # a parent killed with -9 cannot shut the pool down: leave with it
+        while os.getppid() == parent:  # (the parent's pid is passed in: it may be gone before this runs)
+            time.sleep(1.0)
+        os._exit(0)
+
+    threading.Thread(target=orphaned, daemon=True).start()
 
 
 def read_report(doc: Document, year: int | None, body_type: str | None, rules: RuleSet | None = None) -> Report:
@@ -62,7 +71,9 @@ class Analyser:
         directory = _rules_dir(rules)
         if workers > 0 and directory is not None and load_rules(Path(directory)).version == rules.version:
             ctx = multiprocessing.get_context("spawn")  # no fork of a threaded, event-looping parent
-            self.pool = ProcessPoolExecutor(workers, mp_context=ctx, initializer=_init, initargs=(directory,))
+            self.pool = ProcessPoolExecutor(
+                workers, mp_context=ctx, initializer=_init, initargs=(directory, os.getpid())
+            )
 
     async def _run(self, fn: Any, *args: Any) -> Any:
         if self.pool is not None:

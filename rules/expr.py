@@ -13,7 +13,7 @@ import fnmatch
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 Number = int | float
@@ -30,6 +30,14 @@ _TOKEN = re.compile(r'\s*(?:(?P<num>\d+(?:\.\d+)?)|(?P<name>[A-Za-z_][A-Za-z0-9_
 class Ref:
     path: tuple[str, ...]
     summed: bool = False
+
+    @cached_property
+    def globbed(self) -> bool:
+        return any("*" in p for p in self.path)
+
+    @cached_property
+    def cell(self) -> str:
+        return cell_path(self.path)
 
 
 @dataclass(frozen=True)
@@ -127,6 +135,11 @@ class Identity:
     lhs: Node
     rhs: Node
 
+    @cached_property
+    def tables(self) -> frozenset[str]:
+        """The tables the formula reads (checked once per formula, not once per report)."""
+        return frozenset(r.path[0] for side in (self.lhs, self.rhs) for r in refs(side))
+
 
 def parse_identity(text: str) -> Identity:
     """Parse ``expr = expr``."""
@@ -180,6 +193,13 @@ Universe = Mapping[tuple[str, ...], Sequence[str]]
 
 
 def _resolve(data: Mapping[str, Any], ref: Ref, universe: Universe) -> tuple[list[tuple[str, Any]], list[str]]:
+    if not ref.globbed:  # the common case: a plain walk down the dicts
+        node: Any = data
+        for part in ref.path:
+            if not isinstance(node, Mapping) or part not in node:
+                return [], [ref.cell]
+            node = node[part]
+        return [(ref.cell, node)], []
     level: list[tuple[tuple[str, ...], Any]] = [((), data)]
     absent: list[str] = []
     for part in ref.path:

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from rules.checks.base import Context
-from rules.expr import Evaluation, evaluate, refs
+from rules.expr import Evaluation, evaluate
 from rules.formats import Label, TableSpec
 from rules.report import Finding, Report
 
@@ -174,7 +174,7 @@ def identities(report: Report, ctx: Context) -> list[Finding]:
             if rule.id in disabled:
                 continue
             for combo, ident in rule.formulas:
-                used_tables = {r.path[0] for side in (ident.lhs, ident.rhs) for r in refs(side)}
+                used_tables = ident.tables
                 if not used_tables <= tables_here:
                     continue
                 ev = evaluate(ident, report.tables, universe)

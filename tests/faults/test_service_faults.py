@@ -130,3 +130,67 @@ def test_scraped_cr_lf_cannot_forge_log_lines() -> None:
 
     record = logging.LogRecord("x", logging.WARNING, "f", 1, "report %s: %s", ("http://a/b\r\nERROR forged", 404), None)
     assert OneLine().filter(record) and "\n" not in record.getMessage() and "ERROR forged" in record.getMessage()
+
+
+POOL_CHILD = r"""
+import asyncio, sys
+from bot.analysis import analyser
+from rules.config import load_rules
+from scrapers.extract import extract
+
+async def main():
+    an = analyser(load_rules(), 2)
+    doc = extract(open(sys.argv[1], "rb").read(), "a.html")
+    await an.read(doc, None, None)
+    await asyncio.gather(an.read(doc, None, None), an.read(doc, None, None))
+    print("ready", flush=True)
+    await asyncio.sleep(120)
+
+if __name__ == "__main__":
+    asyncio.run(main())
+"""
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid and fields[0] != "Z":
+            out.append(int(stat.parent.name))
+    return out
+
+
+def test_analysis_workers_leave_with_a_killed_parent(tmp_path: Path) -> None:
+    """[service] workers > 0, then kill -9 of the service: its worker processes do not linger."""
+    from tests.conftest import FILES
+
+    script = tmp_path / "pool.py"
+    script.write_text(POOL_CHILD, encoding="utf-8")
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(FILES / "clean-f2021-gbk.html")],
+        cwd=ROOT, env={**os.environ, "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
+        workers = _children(proc.pid)
+        assert len(workers) >= 2
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+        left = lambda: [w for w in workers if _alive(w)]  # noqa: E731
+        assert wait_for(lambda: not left(), timeout=10), [Path(f"/proc/{w}/cmdline").read_bytes()[:120] for w in left()]
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait(timeout=10)
+        if proc.stdout:
+            proc.stdout.close()
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
