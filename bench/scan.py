@@ -86,9 +86,10 @@ def main() -> None:
     rules = load_rules()
     out: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                              "platform": platform.platform()}, "params": vars(args)}  # fmt: skip
-    with tempfile.TemporaryDirectory() as tmp, Simulator(
-        args.bodies, args.portals, args.latency, args.per_host, args.pdf_every
-    ) as sim:
+    with (
+        tempfile.TemporaryDirectory() as tmp,
+        Simulator(args.bodies, args.portals, args.latency, args.per_host, args.pdf_every) as sim,
+    ):
         withheld = sim.withhold(0.01)  # 1% publish later
         db = Path(tmp) / "bench.sqlite"
         cfg = Path(tmp) / "config.toml"

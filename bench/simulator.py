@@ -110,9 +110,10 @@ class Simulator:
                                          delay=lat)  # fmt: skip
 
     def list_url(self, p: SimPortal) -> str:
-        return p.server.url + {"hanweb": "/col/col1/index.html", "trs": "/nb/index.html", "generic": "/gk/list.html"}[
-            p.kind
-        ]
+        return (
+            p.server.url
+            + {"hanweb": "/col/col1/index.html", "trs": "/nb/index.html", "generic": "/gk/list.html"}[p.kind]
+        )
 
     def publish_new(self, fraction: float) -> int:
         """Bodies that had no report publish one (they are added to the lists)."""
