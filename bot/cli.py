@@ -127,7 +127,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     if not args.check_only:
-        from bot.service import run_demo
+        from bot.demo import run_demo
 
         return run_demo(json_out=args.json)
     return cmd_check_demo(args)
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     from bot.logs import setup
 
     setup(args.verbose)
-    from bot import service
+    from bot import admin_commands, service
 
     handlers = {
         "check": cmd_check,
@@ -173,9 +173,9 @@ def main(argv: list[str] | None = None) -> int:
         "config": service.cmd_config,
         "notify": service.cmd_notify,
         "alerts": service.cmd_alerts,
-        "rules": service.cmd_rules,
-        "recheck": service.cmd_recheck,
-        "health": service.cmd_health,
+        "rules": admin_commands.cmd_rules,
+        "recheck": admin_commands.cmd_recheck,
+        "health": admin_commands.cmd_health,
     }
     return handlers[args.command](args)
 

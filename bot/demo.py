@@ -4,9 +4,14 @@ one body that never publishes), one real scan cycle into an embedded SQLite file
 
 from __future__ import annotations
 
+import json
+import tempfile
+from dataclasses import asdict
 from pathlib import Path
 
 from bot.fixture_portal import FixturePortal, Route, datastore
+from bot.status import matrix, render
+from bot.store import Store
 
 ROOT = Path(__file__).resolve().parent.parent
 REPORTS = ROOT / "demo" / "reports"
@@ -132,3 +137,72 @@ def write_config(
     cfg = folder / "config.toml"
     cfg.write_text(config_text(base, database, wecom_url, smtp_port), encoding="utf-8")
     return cfg
+
+
+def run_demo(json_out: bool = False) -> int:
+    """Serve the sample portal on 127.0.0.1, run one real cycle into var/demo.sqlite, deliver the
+    alerts to local sinks (a WeCom-compatible robot and an SMTP server), print what arrived."""
+    from bot.service import _load, describe_event, now_local, scan_once, scan_summary
+    from bot.sinks import SmtpSink, WeComReceiver
+
+    root = Path(__file__).resolve().parent.parent
+    db = root / "var" / "demo.sqlite"
+    for suffix in ("", "-wal", "-shm"):
+        Path(str(db) + suffix).unlink(missing_ok=True)
+    with (
+        FixturePortal() as portal,
+        WeComReceiver(keys={DEMO_KEY}) as robot,
+        SmtpSink() as mail,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        build(portal)
+        cfg = write_config(Path(tmp), portal.url, db.as_posix(), robot.url, mail.port)
+        config, rules = _load(cfg)
+        print(f"nianbao demo：示例门户运行于 {portal.url}，数据库 {db}\n")
+        results, stats = scan_once(config, rules)
+        events = [e for r in results for e in r.events]
+        store = Store(config.database)
+        rows = matrix(config, store, rules, now_local().date())
+        if json_out:
+            print(
+                json.dumps(
+                    {
+                        "events": [{"type": type(e).__name__, **asdict(e)} for e in events],
+                        "status": rows,
+                        "wecom": [r.payload for r in robot.delivered()],
+                        "email": [{"subject": m["Subject"], "message_id": m["Message-ID"]} for m in mail.messages],
+                    },
+                    ensure_ascii=False,
+                    default=str,
+                )
+            )
+            return 0
+        print("━━ 扫描结果\n" + scan_summary(results))
+        print("\n━━ 事件")
+        for e in events:
+            print("  " + describe_event(e))
+        print("\n━━ 机关 × 年度（nianbao status）\n" + render(rows))
+        print("\n━━ 已发现的年报问题（nianbao show ID）")
+        for r in store.reports():
+            print(
+                f"  #{r['id']} {r['body']} {r['year']}年度：错误 {r['errors']}，警告 {r['warnings']}，"
+                f"提示 {r['advisories']}  发布 {r['published'] or '-'}（{r['evidence'] or '-'}）"
+            )
+            for f in store.findings_of(r["id"]):
+                if f["severity"] == "error":
+                    print(f"      [错误] {f['kind']} @ {f['where']}：{f['message'][:90]}")
+        print(
+            f"\n━━ 告警（已发送 {stats.sent} 条；本地企业微信机器人 {robot.url}，本地邮件服务器 127.0.0.1:{mail.port}）"
+        )
+        for m in mail.messages:
+            print(f"  邮件 {m['Message-ID']}  {m['Subject']}")
+        for got in robot.delivered():
+            first = got.content.splitlines()[0] if got.content else ""
+            more = "（上一条超过 4096 字节，续段）"
+            print(f"  企业微信 {first[:100]}" if first.startswith("**") else f"  企业微信 {more}")
+        sample = next((g for g in robot.delivered() if "问题 " in g.content.splitlines()[0]), None)
+        if sample:
+            print("\n  —— 其中一条企业微信消息的全文（markdown）——")
+            print("  " + sample.content.replace("\n", "\n  "))
+        store.close()
+    return 0

@@ -1,5 +1,6 @@
-"""The service commands: scan (one cycle), run (scheduled, until SIGTERM), status, reports, show,
-config check, and the demo. Events are logged here; the alerts issue routes them to channels."""
+"""The service: one scan cycle (`scan`), the scheduled service (`run`: scans, delivery worker, reminders,
+rules reload, until SIGTERM) and the read-only commands over the store (status, reports, show, alerts,
+notify, config check). The admin's commands live in bot/admin_commands.py, the demo in bot/demo.py."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import json
 import logging
 import signal
 import sys
-import tempfile
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -192,80 +192,6 @@ def cmd_alerts(args: argparse.Namespace) -> int:
     return notify.cmd_alerts(args, config)
 
 
-def cmd_rules(args: argparse.Namespace) -> int:
-    """rules check [PATH] | explain WHAT | log: exit 1 when the rules are invalid."""
-    from bot.rules_admin import explain
-
-    if args.action == "check":
-        directory = args.path
-        if directory is None:
-            try:
-                config = load_config(args.config)
-            except ConfigError as exc:
-                print(f"配置错误 / configuration error: {exc}", file=sys.stderr)
-                return 2
-            directory = config.rules_dir
-        try:
-            rules = load_rules(directory)
-        except RulesError as exc:
-            print(f"规则有误，未生效 / rules invalid:\n  {exc}", file=sys.stderr)
-            return 1
-        enabled = sum(1 for c in rules.checks.values() if c.enabled)
-        years = sorted(rules.format_years.items(), key=lambda kv: kv[1])
-        print(
-            f"规则有效 / rules OK: {rules.source}（版本 {rules.version}）：{enabled}/{len(rules.checks)} 项检查启用，"
-            f"格式 {', '.join(f'{k}（{v} 年起）' for k, v in years)}，"
-            f"{len(rules.regional)} 条地区期限，{len(rules.exemptions)} 条豁免，{len(rules.templates)} 个消息模板"
-        )
-        return 0
-    try:
-        config = load_config(args.config)  # no config.toml: the bundled rules are explained
-        rules = load_rules(config.rules_dir)
-    except (ConfigError, RulesError) as exc:
-        print(f"配置错误 / configuration error: {exc}", file=sys.stderr)
-        return 2
-    if args.action == "explain":
-        text = explain(rules, args.what)
-        if text is None:
-            print(f"没有名为“{args.what}”的检查或问题类型 / no such check or kind", file=sys.stderr)
-            return 2
-        print(text)
-        return 0
-    store = Store(config.database)
-    try:
-        for row in store.rule_changes():
-            state = "生效" if row["status"] == "accepted" else "被拒绝"
-            files = "、".join(Path(f).name for f in json.loads(row["changed"] or "[]")) or "（启动时）"
-            print(f"  {row['at']}  {state:<4} 版本 {row['version'] or '-':<13} {files}  {row['user'] or ''}")
-            if row["error"]:
-                print(f"      {row['error']}")
-    finally:
-        store.close()
-    return 0
-
-
-@_guard
-def cmd_recheck(args: argparse.Namespace) -> int:
-    """Stored reports checked again under the current rules; alerts through the normal lifecycle."""
-    from bot.rules_admin import recheck
-
-    config, rules = _load(args.config)
-    store, alerting = notify.open_store(config)
-    try:
-        result = recheck(config, store, alerting, rules, now_local(), args.year)
-        stats = notify.deliver_now(config, store, alerting, now_local, rules.templates) if not args.no_send else None
-    finally:
-        store.close()
-    print(
-        f"已按规则版本 {rules.version} 重新检查 {result.reports} 份年报：{result.changed} 份的问题有变化，"
-        f"撤销逾期告警 {result.revoked} 条，新事件 {len(result.events)} 个"
-        + (f"；告警已发送 {stats.sent}" if stats else "")
-    )
-    for e in result.events:
-        print("  " + describe_event(e))
-    return 0
-
-
 @_guard
 def cmd_config(args: argparse.Namespace) -> int:
     config, rules = _load(args.config)
@@ -289,22 +215,6 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(str(exc), file=sys.stderr)
         return 3
     return 0
-
-
-@_guard
-def cmd_health(args: argparse.Namespace) -> int:
-    from bot.health import check_health
-    from bot.health import render as render_health
-
-    config, _rules = _load(args.config)
-    store = Store(config.database)
-    try:
-        now = now_local()
-        h = check_health(config, store, now, in_season(now))
-    finally:
-        store.close()
-    print(json.dumps(asdict(h), ensure_ascii=False) if args.json else render_health(h))
-    return 0 if h.ok else 1
 
 
 def in_season(when: datetime) -> bool:
@@ -443,73 +353,3 @@ async def serve(config: Config, rules: RuleSet, stop: asyncio.Event | None = Non
     with contextlib.suppress(asyncio.CancelledError):
         await sender  # an entry cut off mid-send stays 'sending' and is re-sent after the lease
     store.close()
-
-
-def run_demo(json_out: bool = False) -> int:
-    """Serve the sample portal on 127.0.0.1, run one real cycle into var/demo.sqlite, deliver the
-    alerts to local sinks (a WeCom-compatible robot and an SMTP server), print what arrived."""
-    from bot import demo
-    from bot.fixture_portal import FixturePortal
-    from bot.sinks import SmtpSink, WeComReceiver
-
-    root = Path(__file__).resolve().parent.parent
-    db = root / "var" / "demo.sqlite"
-    for suffix in ("", "-wal", "-shm"):
-        Path(str(db) + suffix).unlink(missing_ok=True)
-    with (
-        FixturePortal() as portal,
-        WeComReceiver(keys={demo.DEMO_KEY}) as robot,
-        SmtpSink() as mail,
-        tempfile.TemporaryDirectory() as tmp,
-    ):
-        demo.build(portal)
-        cfg = demo.write_config(Path(tmp), portal.url, db.as_posix(), robot.url, mail.port)
-        config, rules = _load(cfg)
-        print(f"nianbao demo：示例门户运行于 {portal.url}，数据库 {db}\n")
-        results, stats = scan_once(config, rules)
-        events = [e for r in results for e in r.events]
-        store = Store(config.database)
-        rows = matrix(config, store, rules, now_local().date())
-        if json_out:
-            print(
-                json.dumps(
-                    {
-                        "events": [{"type": type(e).__name__, **asdict(e)} for e in events],
-                        "status": rows,
-                        "wecom": [r.payload for r in robot.delivered()],
-                        "email": [{"subject": m["Subject"], "message_id": m["Message-ID"]} for m in mail.messages],
-                    },
-                    ensure_ascii=False,
-                    default=str,
-                )
-            )
-            return 0
-        print("━━ 扫描结果\n" + scan_summary(results))
-        print("\n━━ 事件")
-        for e in events:
-            print("  " + describe_event(e))
-        print("\n━━ 机关 × 年度（nianbao status）\n" + render(rows))
-        print("\n━━ 已发现的年报问题（nianbao show ID）")
-        for r in store.reports():
-            print(
-                f"  #{r['id']} {r['body']} {r['year']}年度：错误 {r['errors']}，警告 {r['warnings']}，"
-                f"提示 {r['advisories']}  发布 {r['published'] or '-'}（{r['evidence'] or '-'}）"
-            )
-            for f in store.findings_of(r["id"]):
-                if f["severity"] == "error":
-                    print(f"      [错误] {f['kind']} @ {f['where']}：{f['message'][:90]}")
-        print(
-            f"\n━━ 告警（已发送 {stats.sent} 条；本地企业微信机器人 {robot.url}，本地邮件服务器 127.0.0.1:{mail.port}）"
-        )
-        for m in mail.messages:
-            print(f"  邮件 {m['Message-ID']}  {m['Subject']}")
-        for got in robot.delivered():
-            first = got.content.splitlines()[0] if got.content else ""
-            more = "（上一条超过 4096 字节，续段）"
-            print(f"  企业微信 {first[:100]}" if first.startswith("**") else f"  企业微信 {more}")
-        sample = next((g for g in robot.delivered() if "问题 " in g.content.splitlines()[0]), None)
-        if sample:
-            print("\n  —— 其中一条企业微信消息的全文（markdown）——")
-            print("  " + sample.content.replace("\n", "\n  "))
-        store.close()
-    return 0
