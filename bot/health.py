@@ -36,9 +36,7 @@ def check_health(config: Config, store: Store, now: datetime, in_season: bool) -
     stamp = now.isoformat(timespec="seconds")
     for p in config.portals:
         every = p.season_every_hours if in_season else p.every_hours
-        last_ok = store.one(
-            "SELECT max(finished_at) AS t FROM runs WHERE portal = ? AND status = 'ok'", (p.name,)
-        )["t"]  # fmt: skip
+        last_ok = store.last_run(p.name, ok_only=True)
         state = store.health(p.name) or {}
         row = {
             "portal": p.name,
@@ -56,32 +54,28 @@ def check_health(config: Config, store: Store, now: datetime, in_season: bool) -
             h.bad(f"门户“{p.name}”还没有成功扫描过")
         elif age > every * 3 + 1:
             h.bad(f"门户“{p.name}”已 {age:.1f} 小时没有成功扫描（应每 {every:g} 小时一次）")
-    last = store.one("SELECT max(finished_at) AS t FROM runs")["t"]
+    last = store.last_run()
     h.last_cycle = last
     if config.portals:
         shortest = min((p.season_every_hours if in_season else p.every_hours) for p in config.portals)
         age = _ago(now, last)
         if age is not None and age > shortest * 3 + 1:
             h.bad(f"服务可能已停止：最近一轮扫描结束于 {last}（{age:.1f} 小时前）")
-    due = store.one(
-        "SELECT count(*) AS n, min(created_at) AS oldest FROM outbox WHERE state IN ('pending', 'sending') "
-        "AND due_at <= ?",
-        (stamp,),
-    )
-    dead = store.one("SELECT count(*) AS n FROM outbox WHERE state = 'dead'")["n"]
-    waiting = store.one("SELECT count(*) AS n FROM outbox WHERE state = 'pending' AND due_at > ?", (stamp,))["n"]
-    h.outbox = {"due": due["n"], "oldest_due": due["oldest"], "dead": dead, "scheduled": waiting}
-    age = _ago(now, due["oldest"])
+    h.outbox = store.outbox_backlog(stamp)
+    dead = h.outbox["dead"]
+    age = _ago(now, h.outbox["oldest_due"])
     if age is not None and age * 60 > config.health_backlog_minutes:
-        h.bad(f"发件箱积压：{due['n']} 条告警待发，最早的产生于 {due['oldest']}（{age * 60:.0f} 分钟前）")
+        h.bad(
+            f"发件箱积压：{h.outbox['due']} 条告警待发，最早的产生于 {h.outbox['oldest_due']}（{age * 60:.0f} 分钟前）"
+        )
     if dead:
         h.bad(f"{dead} 条告警发送失败已转入死信（nianbao notify status；修正后 nianbao notify retry）")
     for c in config.channels:
         st = store.channel_state(c.name)
         if st and st["state"] == "broken":
             h.bad(f"告警通道“{c.name}”已暂停：{st['reason']}")
-    change = store.one("SELECT * FROM rule_changes ORDER BY id DESC LIMIT 1")
-    accepted = store.one("SELECT version, at FROM rule_changes WHERE status = 'accepted' ORDER BY id DESC LIMIT 1")
+    change = store.last_rule_change()
+    accepted = store.last_rule_change(accepted_only=True)
     h.rules = {"version": accepted["version"] if accepted else None, "since": accepted["at"] if accepted else None}
     if change and change["status"] == "rejected":
         h.bad(f"规则修改被拒绝，仍使用版本 {h.rules['version']}：{change['error']}")

@@ -166,7 +166,7 @@ def cmd_reports(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     config, _rules = _load(args.config)
     store = Store(config.database)
-    rep = store.one("SELECT * FROM reports WHERE id = ?", (args.id,))
+    rep = store.report_by_id(args.id)
     if rep is None:
         print(f"没有编号为 {args.id} 的年报 / no report #{args.id}", file=sys.stderr)
         return 2

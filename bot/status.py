@@ -20,12 +20,7 @@ def matrix(config: Config, store: Store, rules: RuleSet, today: date) -> list[di
         for body in portal.bodies:
             for year in years:
                 due = rules.deadline(year, body.body_type, body.region)
-                rep = store.one(
-                    "SELECT r.id, r.url, r.status, v.published, v.evidence, v.errors, v.warnings FROM reports r "
-                    "LEFT JOIN versions v ON v.id = r.current_version WHERE r.body = ? AND r.year = ? "
-                    "AND r.status = 'active' ORDER BY v.published LIMIT 1",
-                    (body.name, year),
-                )
+                rep = store.first_report(body.name, year)
                 grace = timedelta(days=config.deadline_grace_days)
                 if rep is None:
                     state = "missing" if today > due + grace else "pending"

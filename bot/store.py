@@ -418,6 +418,18 @@ class Store:
             sql + (" WHERE r.year = ?" if year else "") + " ORDER BY r.body, r.year", (year,) if year else ()
         )
 
+    def report_by_id(self, report_id: int) -> dict[str, Any] | None:
+        return self.one("SELECT * FROM reports WHERE id = ?", (report_id,))
+
+    def first_report(self, body: str, year: int) -> dict[str, Any] | None:
+        """The earliest-published active report of a body for a year, with its current version's figures."""
+        return self.one(
+            "SELECT r.id, r.url, r.status, v.published, v.evidence, v.errors, v.warnings FROM reports r "
+            "LEFT JOIN versions v ON v.id = r.current_version WHERE r.body = ? AND r.year = ? "
+            "AND r.status = 'active' ORDER BY v.published LIMIT 1",
+            (body, year),
+        )
+
     def findings_of(self, report_id: int) -> list[dict[str, Any]]:
         return self.rows(
             "SELECT f.* FROM findings f JOIN reports r ON r.current_version = f.version_id "
@@ -606,6 +618,26 @@ class Store:
                  "changed": json.dumps(changed, ensure_ascii=False), "user": user, "error": error}
             )  # fmt: skip
             return True
+
+    def last_rule_change(self, accepted_only: bool = False) -> dict[str, Any] | None:
+        where = " WHERE status = 'accepted'" if accepted_only else ""
+        return self.one(f"SELECT * FROM rule_changes{where} ORDER BY id DESC LIMIT 1")
+
+    def last_run(self, portal: str | None = None, ok_only: bool = False) -> str | None:
+        """When the last run (of one portal, or any; successful only, or any) finished."""
+        cond = [c for c in ("portal = ?" if portal else "", "status = 'ok'" if ok_only else "") if c]
+        where = (" WHERE " + " AND ".join(cond)) if cond else ""
+        return self.one(f"SELECT max(finished_at) AS t FROM runs{where}", (portal,) if portal else ())["t"]
+
+    def outbox_backlog(self, now: str) -> dict[str, Any]:
+        due = self.one(
+            "SELECT count(*) AS n, min(created_at) AS oldest FROM outbox WHERE state IN ('pending', 'sending') "
+            "AND due_at <= ?",
+            (now,),
+        )
+        dead = self.one("SELECT count(*) AS n FROM outbox WHERE state = 'dead'")["n"]
+        later = self.one("SELECT count(*) AS n FROM outbox WHERE state = 'pending' AND due_at > ?", (now,))["n"]
+        return {"due": due["n"], "oldest_due": due["oldest"], "dead": dead, "scheduled": later}
 
     def rule_changes(self, limit: int = 20) -> list[dict[str, Any]]:
         return self.rows("SELECT * FROM rule_changes ORDER BY id DESC LIMIT ?", (limit,))
