@@ -94,6 +94,11 @@ def _parser() -> argparse.ArgumentParser:
     rk.add_argument("--year", type=int)
     rk.add_argument("--no-send", action="store_true", help="leave the alerts in the outbox")
     rk.add_argument("--config", type=Path, default=Path("config.toml"))
+    sc = sub.add_parser("scorecard", help="发布与质量情况页面（HTML）/ the supervisor's scorecard page")
+    sc.add_argument("--year", type=int, help="report year (default: the latest watched year)")
+    sc.add_argument("--region", help="only this region (region of [[portals.bodies]])")
+    sc.add_argument("--out", type=Path, help="output file (default scorecard-YEAR.html; - for stdout)")
+    sc.add_argument("--config", type=Path, default=Path("config.toml"))
     cc = sub.add_parser("config", help="配置文件 / configuration")
     cc.add_argument("action", choices=["check"])
     cc.add_argument("--config", type=Path, default=Path("config.toml"))
@@ -160,7 +165,7 @@ def main(argv: list[str] | None = None) -> int:
     from bot.logs import setup
 
     setup(args.verbose)
-    from bot import admin_commands, service
+    from bot import admin_commands, scorecard, service
 
     handlers = {
         "check": cmd_check,
@@ -176,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
         "rules": admin_commands.cmd_rules,
         "recheck": admin_commands.cmd_recheck,
         "health": admin_commands.cmd_health,
+        "scorecard": scorecard.cmd_scorecard,
     }
     return handlers[args.command](args)
 

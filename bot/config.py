@@ -51,6 +51,29 @@ class Portal:
 
 
 @dataclass(frozen=True)
+class ScorecardSettings:
+    """[scorecard]: the supervisor's page, where it is written and served, and the periodic digest."""
+
+    path: Path | None = None  # the latest watched year's page; other years beside it as <stem>-<year>.html
+    title: str = ""  # the page heading (default: "<year>年度政府信息公开工作年度报告发布与质量情况")
+    port: int = 0  # serve the page and /healthz read-only on bind:port (0 = do not serve)
+    bind: str = "127.0.0.1"
+    digest: str = "weekly"  # weekly | daily | off
+    digest_day: str = "mon"  # weekly digests: mon … sun
+    digest_at: str = "09:00"  # Asia/Shanghai
+    digest_channels: tuple[str, ...] = ()  # default: every channel but the admin ones
+    digest_worst: int = 5  # offenders named in the digest
+
+    def year_path(self, year: int, latest: int) -> Path | None:
+        if self.path is None:
+            return None
+        return self.path if year == latest else self.path.with_name(f"{self.path.stem}-{year}{self.path.suffix}")
+
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None = None
     rules_dir: Path | None = None
@@ -65,6 +88,7 @@ class Config:
     portals: tuple[Portal, ...] = field(default_factory=tuple)
     channels: tuple[ChannelSpec, ...] = field(default_factory=tuple)
     policy: Policy = field(default_factory=Policy)
+    scorecard: ScorecardSettings = field(default_factory=ScorecardSettings)
 
     def watched_years(self, today: date) -> tuple[int, ...]:
         return self.years or (today.year - 1,)
@@ -95,6 +119,17 @@ _PORTAL = {
     "ca_bundle": str,
 }
 _BODY = {"name": str, "body_type": str, "region": str, "aliases": list}
+_SCORECARD = {
+    "path": str,
+    "title": str,
+    "port": int,
+    "bind": str,
+    "digest": str,
+    "digest_day": str,
+    "digest_at": str,
+    "digest_channels": list,
+    "digest_worst": int,
+}
 
 
 class _Locator:
@@ -150,7 +185,7 @@ def load_config(path: Path) -> Config:
         raise ConfigError(f"{path}: TOML 语法错误 / syntax error: {exc}") from exc
     loc = _Locator(text)
     for section in data:
-        if section not in ("service", "rules", "portals", "alerts", "channels", "routes"):
+        if section not in ("service", "rules", "portals", "alerts", "channels", "routes", "scorecard"):
             line = loc.find(r"^\s*\[+" + re.escape(section))
             raise ConfigError(f"{path}:{line}: 未知的配置节 [{section}] / unknown section [{section}]")
     rules = data.get("rules", {})
@@ -214,6 +249,7 @@ def load_config(path: Path) -> Config:
         )
     except AlertConfigError as exc:
         raise ConfigError(f"{path}: {exc}") from exc
+    scorecard = _scorecard(path, loc, data.get("scorecard", {}), channels, policy.admin_channels)
     return Config(
         path=path,
         rules_dir=(base / rules["dir"]).resolve() if rules.get("dir") else None,
@@ -228,4 +264,44 @@ def load_config(path: Path) -> Config:
         portals=tuple(portals),
         channels=channels,
         policy=policy,
+        scorecard=scorecard,
+    )
+
+
+def _scorecard(
+    path: Path, loc: _Locator, sc: dict[str, Any], channels: tuple[ChannelSpec, ...], admin: tuple[str, ...]
+) -> ScorecardSettings:
+    line = loc.find(r"^\s*\[scorecard\]")
+    _check_keys(str(path), line, sc, _SCORECARD)
+
+    def bad(key: str, zh: str, en: str) -> ConfigError:
+        at = loc.find(r"^\s*" + key, line)
+        return ConfigError(f"{path}:{at}: [scorecard] {key}：{zh} / {en}")
+
+    if sc.get("digest", "weekly") not in ("weekly", "daily", "off"):
+        raise bad("digest", "应为 weekly、daily 或 off", "must be weekly, daily or off")
+    if sc.get("digest_day", "mon") not in WEEKDAYS:
+        raise bad("digest_day", f"应为 {'/'.join(WEEKDAYS)} 之一", f"must be one of {', '.join(WEEKDAYS)}")
+    if not re.fullmatch(r"([01]\d|2[0-3]):[0-5]\d", sc.get("digest_at", "09:00")):
+        raise bad("digest_at", "应为 HH:MM（北京时间）", "must be HH:MM (Asia/Shanghai)")
+    if not 0 <= sc.get("port", 0) <= 65535:
+        raise bad("port", "端口应在 0–65535 之间", "port must be 0-65535")
+    names = {c.name for c in channels}
+    unknown = [c for c in sc.get("digest_channels", []) if c not in names]
+    if unknown:
+        raise bad("digest_channels", f"没有名为“{unknown[0]}”的通道", f"no channel named {unknown[0]!r}")
+    chosen = tuple(sc.get("digest_channels", ())) or tuple(c.name for c in channels if c.name not in admin)
+    where = sc.get("path", "var/scorecard.html")
+    if not where.endswith((".html", ".htm")):
+        raise bad("path", "应为 .html 文件", "must be an .html file")
+    return ScorecardSettings(
+        path=(path.parent / where).resolve(),
+        title=sc.get("title", ""),
+        port=sc.get("port", 0),
+        bind=sc.get("bind", "127.0.0.1"),
+        digest=sc.get("digest", "weekly"),
+        digest_day=sc.get("digest_day", "mon"),
+        digest_at=sc.get("digest_at", "09:00"),
+        digest_channels=chosen,
+        digest_worst=sc.get("digest_worst", 5),
     )

@@ -120,7 +120,12 @@ def config_text(base: str, database: str, wecom_url: str = "http://127.0.0.1:9/"
     local alert sinks filled in (the robot key is read from wecom.key beside the config, mode 0600)."""
     template = (ROOT / "demo" / "config.toml").read_text(encoding="utf-8")
     return template.format(
-        base=base, database=database, rules=(ROOT / "rules").as_posix(), wecom_url=wecom_url, smtp_port=smtp_port
+        base=base,
+        database=database,
+        rules=(ROOT / "rules").as_posix(),
+        wecom_url=wecom_url,
+        smtp_port=smtp_port,
+        scorecard=Path(database).with_name("scorecard.html").as_posix(),
     )
 
 

@@ -94,6 +94,17 @@ def _tty_progress(portal: str, done: int, total: int) -> None:
     sys.stderr.flush()
 
 
+def refresh_pages(config: Config, store: Store, rules: RuleSet) -> list[Path]:
+    """Rewrite the scorecard pages; a failure is logged, never raised (the scan's results are safe)."""
+    from bot.scorecard import write_pages
+
+    try:
+        return write_pages(config, store, rules, now_local())
+    except Exception:
+        log.exception("writing the scorecard failed")
+        return []
+
+
 def scan_once(
     config: Config, rules: RuleSet, only: str | None = None, send: bool = True
 ) -> tuple[list[ScanResult], notify.Stats]:
@@ -102,6 +113,7 @@ def scan_once(
     progress = _tty_progress if sys.stderr.isatty() else None
     try:
         results = asyncio.run(scan_all(config, store, rules, now_local(), only, progress))
+        refresh_pages(config, store, rules)
         stats = notify.deliver_now(config, store, alerting, now_local, rules.templates) if send else notify.Stats()
     finally:
         store.close()

@@ -13,9 +13,11 @@ from rules.config import RuleSet
 LABELS = {"on_time": "按时", "late": "逾期", "missing": "未发布", "pending": "未到期", "unknown": "日期不明"}
 
 
-def matrix(config: Config, store: Store, rules: RuleSet, today: date) -> list[dict[str, Any]]:
+def matrix(
+    config: Config, store: Store, rules: RuleSet, today: date, years: tuple[int, ...] | None = None
+) -> list[dict[str, Any]]:
     rows = []
-    years = config.watched_years(today)
+    years = years or config.watched_years(today)
     for portal in config.portals:
         for body in portal.bodies:
             for year in years:
@@ -41,7 +43,10 @@ def matrix(config: Config, store: Store, rules: RuleSet, today: date) -> list[di
                         "evidence": rep["evidence"] if rep else None,
                         "errors": rep["errors"] if rep else None,
                         "warnings": rep["warnings"] if rep else None,
+                        "advisories": rep["advisories"] if rep else None,
                         "report_id": rep["id"] if rep else None,
+                        "title": rep["title"] if rep else None,
+                        "url": rep["url"] if rep else None,
                     }
                 )
     return rows

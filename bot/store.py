@@ -424,7 +424,8 @@ class Store:
     def first_report(self, body: str, year: int) -> dict[str, Any] | None:
         """The earliest-published active report of a body for a year, with its current version's figures."""
         return self.one(
-            "SELECT r.id, r.url, r.status, v.published, v.evidence, v.errors, v.warnings FROM reports r "
+            "SELECT r.id, r.url, r.title, r.status, v.published, v.evidence, v.errors, v.warnings, v.advisories "
+            "FROM reports r "
             "LEFT JOIN versions v ON v.id = r.current_version WHERE r.body = ? AND r.year = ? "
             "AND r.status = 'active' ORDER BY v.published LIMIT 1",
             (body, year),

@@ -20,8 +20,9 @@ import re
 import smtplib
 import socket
 import ssl
+import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from urllib.parse import urljoin, urlsplit
 
@@ -417,3 +418,84 @@ async def ping(url: str, timeout: float = 10.0) -> Answer:
             return Answer(resp.status_code, resp.content[:200])
     except httpx.HTTPError as exc:
         return Answer(None, error="connect", detail=type(exc).__name__)
+
+
+# ---------------------------------------------------------------------------------------------- serving
+Page = tuple[int, str, bytes]  # status, content type, body
+PageRoute = Callable[[str], Page]
+
+
+class PageServer:
+    """Read-only HTTP on a local port (the scorecard and /healthz): GET and HEAD only, no directory
+    listing, no query handling beyond what the route does, every answer marked no-sniff and uncached.
+
+    Threads, not the service's event loop: a slow browser must not hold up a scan. The route is called
+    per request and must be thread-safe (the scorecard's is: it reads files written atomically)."""
+
+    def __init__(self, host: str, port: int, route: PageRoute, headers: Mapping[str, str] | None = None) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        extra = dict(headers or {})
+
+        class Handler(BaseHTTPRequestHandler):
+            server_version = "nianbao"
+            sys_version = ""
+
+            def _answer(self, with_body: bool) -> None:
+                try:
+                    status, ctype, body = route(urlsplit(self.path).path)
+                except Exception:  # a bug in a route answers 500; the server stays up
+                    log.exception("page route failed for %s", self.path[:200])
+                    status, ctype, body = 500, "text/plain; charset=utf-8", "内部错误 / internal error\n".encode()
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("X-Content-Type-Options", "nosniff")
+                self.send_header("Cache-Control", "no-cache")
+                self.send_header("Referrer-Policy", "no-referrer")
+                for k, v in extra.items():
+                    self.send_header(k, v)
+                self.end_headers()
+                if with_body:
+                    self.wfile.write(body)
+
+            def do_GET(self) -> None:
+                self._answer(True)
+
+            def do_HEAD(self) -> None:
+                self._answer(False)
+
+            def _refuse(self) -> None:
+                body = "只读 / read-only: GET and HEAD only\n".encode()
+                self.send_response(405)
+                self.send_header("Allow", "GET, HEAD")
+                self.send_header("Content-Type", "text/plain; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_POST = do_PUT = do_DELETE = do_PATCH = _refuse
+
+            def log_message(self, format: str, *args: object) -> None:
+                log.debug("page server: " + format, *args)
+
+        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server.daemon_threads = True
+        self.port = self._server.server_address[1]
+        self.host = host
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    def start(self) -> PageServer:
+        self._thread = threading.Thread(target=self._server.serve_forever, name="page-server", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        if self._thread:
+            self._thread.join(timeout=5)

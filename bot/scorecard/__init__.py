@@ -1,0 +1,82 @@
+"""The supervisor's scorecard: which bodies published on time, complete and correct, and which did not.
+
+model.py decides (pure data from the store), charts.py and page.py draw (pure HTML), digest.py says it
+in a message; this module writes the files the service keeps fresh and runs `nianbao scorecard`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from datetime import datetime
+from pathlib import Path
+
+from bot.config import Config
+from bot.scorecard.model import Scorecard, build
+from bot.scorecard.page import headline_sentence, render_page
+from bot.store import Store
+from rules.config import RuleSet
+
+__all__ = ["Scorecard", "build", "render_page", "write_atomic", "write_pages"]
+
+
+def write_atomic(path: Path, text: str) -> None:
+    """Write beside, then rename: a reader (the page server, a browser) never sees half a page."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def write_pages(config: Config, store: Store, rules: RuleSet, now: datetime) -> list[Path]:
+    """Every watched year's page at [scorecard] path (the latest year there, others beside it)."""
+    years = config.watched_years(now.date())
+    latest = max(years)
+    written = []
+    for year in years:
+        target = config.scorecard.year_path(year, latest)
+        if target is None:
+            continue
+        write_atomic(target, render_page(build(config, store, rules, year, now), config.scorecard.title))
+        written.append(target)
+    return written
+
+
+def cmd_scorecard(args: argparse.Namespace) -> int:
+    from bot.service import _guard, _load, now_local
+
+    @_guard
+    def run(args: argparse.Namespace) -> int:
+        config, rules = _load(args.config)
+        now = now_local()
+        year = args.year or max(config.watched_years(now.date()))
+        regions = {b.region for p in config.portals for b in p.bodies}
+        if args.region and args.region not in regions:
+            known = "、".join(sorted(r for r in regions if r)) or "（配置中没有填写地区）"
+            print(f"没有地区“{args.region}” / unknown region; 已配置的地区：{known}", file=sys.stderr)
+            return 2
+        store = Store(config.database)
+        try:
+            card = build(config, store, rules, year, now, args.region)
+        finally:
+            store.close()
+        page = render_page(card, config.scorecard.title)
+        if str(args.out) == "-":
+            sys.stdout.write(page)
+            return 0
+        suffix = f"-{args.region}" if args.region else ""
+        out = args.out or Path(f"scorecard-{year}{suffix}.html")
+        write_atomic(out, page)
+        print(headline_sentence(card.total, year))
+        print(f"已生成 / written: {out}（{len(page.encode('utf-8')) // 1024} KB，{len(card.rows)} 个机关）")
+        return 0
+
+    return run(args)
