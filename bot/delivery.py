@@ -23,8 +23,10 @@ from typing import Any
 from bot.alerts import Alerting
 from bot.failpoints import failpoint
 from bot.store import Store, _Conflict
-from notifiers.base import Channel, Item, NotifyError, Transport
+from notifiers.base import Channel, Item, Message, NotifyError, Transport
 from notifiers.render import render
+
+Composer = Callable[[list[Item], str], Message]  # items of one kind → the message (e.g. the scorecard digest)
 
 log = logging.getLogger(__name__)
 
@@ -70,12 +72,14 @@ class Deliverer:
         *,
         config_hashes: dict[str, str] | None = None,
         templates: dict[str, dict[str, str]] | None = None,
+        composers: dict[str, Composer] | None = None,
         lease: float = 300.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.store, self.alerting, self.channels, self.transport = store, alerting, channels, transport
         self.hashes = config_hashes or {}
         self.templates = templates or {}  # rules.toml [templates]; the service swaps them on a reload
+        self.composers = composers or {}  # kinds whose message is built from the store at sending time
         self.lease, self.clock = lease, clock
         self.worker = _worker_id()
         for name, ch in channels.items():
@@ -154,7 +158,12 @@ class Deliverer:
             return  # another worker took it
         failpoint("after_claim")
         items = [Item.from_json(i).templated(self.templates) for r in rows for i in json.loads(r["items"])]
-        msg = render(message_id(rows), items, digest=bool(rows[0]["digest"]))
+        try:
+            msg = self.compose(items, message_id(rows), bool(rows[0]["digest"]))
+        except Exception as exc:  # e.g. the database changed under a digest: retry later like a failed send
+            log.exception("composing %s failed", message_id(rows))
+            self._failed(rows, NotifyError(f"无法生成消息 / cannot compose: {type(exc).__name__}: {exc}"), now, stats)
+            return
         stamp = now.isoformat(timespec="seconds")
 
         def progress(n: int) -> None:
@@ -176,6 +185,12 @@ class Deliverer:
         stats.sent += 1
         stats.answers.append(f"{name}: {answer}")
         log.info("sent %s to %s: %s", msg.id, name, answer[:120])
+
+    def compose(self, items: list[Item], msg_id: str, digest: bool) -> Message:
+        composer = self.composers.get(items[0].kind) if items else None
+        if composer is not None:
+            return composer(items, msg_id)
+        return render(msg_id, items, digest=digest)
 
     def _failed(self, rows: list[dict[str, Any]], err: NotifyError, now: datetime, stats: Stats) -> None:
         ids = [r["id"] for r in rows]

@@ -10,14 +10,17 @@ import sys
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from bot.alerts import Alerting
 from bot.config import Config
 from bot.delivery import Deliverer, Stats
+from bot.scorecard.publish import DIGEST_KIND, digest_composer
 from bot.store import Store
 from bot.summary import pad
 from notifiers.base import Item, NotifyError, Transport
 from notifiers.render import render
+from rules.config import RuleSet, load_rules
 from scrapers import net
 
 
@@ -38,11 +41,34 @@ def open_store(config: Config) -> tuple[Store, Alerting]:
 
 
 def deliverer(
-    config: Config, store: Store, alerting: Alerting, templates: dict[str, dict[str, str]] | None = None, **kw: Any
+    config: Config,
+    store: Store,
+    alerting: Alerting,
+    templates: dict[str, dict[str, str]] | None = None,
+    rules: Callable[[], RuleSet] | None = None,
+    **kw: Any,
 ) -> Deliverer:
+    """The worker, with the scorecard digest composed at sending time (under ``rules()``, the rules in
+    force: the service swaps them on a reload; one-shot commands load them when a digest is due)."""
     channels = {c.name: c.build() for c in config.channels}
     hashes = {c.name: c.fingerprint for c in config.channels}
-    return Deliverer(store, alerting, channels, TRANSPORT, config_hashes=hashes, templates=templates, **kw)
+    loaded: list[RuleSet] = []
+
+    def current_rules() -> RuleSet:
+        if rules is not None:
+            return rules()
+        if not loaded:
+            loaded.append(load_rules(config.rules_dir))
+        return loaded[0]
+
+    composers = {DIGEST_KIND: digest_composer(config, store, current_rules, _now)}
+    return Deliverer(
+        store, alerting, channels, TRANSPORT, config_hashes=hashes, templates=templates, composers=composers, **kw
+    )
+
+
+def _now() -> datetime:
+    return datetime.now(ZoneInfo("Asia/Shanghai")).replace(tzinfo=None)
 
 
 def deliver_now(

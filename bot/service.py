@@ -11,6 +11,7 @@ import json
 import logging
 import signal
 import sys
+import time
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -261,15 +262,22 @@ async def serve(config: Config, rules: RuleSet, stop: asyncio.Event | None = Non
     """The service until SIGTERM; a failing job is recorded in the store (runs) and never stops it.
     Beside the scans: the delivery worker (woken after every cycle, else every 30 s) and an hourly
     reminder pass."""
+    from bot.health import check_health
     from bot.rules_admin import RulesWatcher, recheck
+    from bot.scorecard.publish import enqueue_digest, page_route
 
     store, alerting = notify.open_store(config)
-    worker = notify.deliverer(config, store, alerting, rules.templates) if config.channels else None
+    current = {"rules": rules}  # swapped when an edit of the rules files is accepted
+    worker = (
+        notify.deliverer(config, store, alerting, rules.templates, rules=lambda: current["rules"])
+        if config.channels
+        else None
+    )
     watcher = RulesWatcher(config.rules_dir, rules)
     store.record_rule_change(now_local().isoformat(timespec="seconds"), "accepted", rules.version, rules.files, [],
                              "", "")  # fmt: skip
-    current = {"rules": rules}  # swapped when an edit of the rules files is accepted
     last: dict[str, datetime] = {}
+    pages = {"dirty": True, "health": {"ok": False, "problems": ["服务正在启动 / starting"]}, "at": 0.0}
     stop = stop or asyncio.Event()
     kick = asyncio.Event()
 
@@ -305,6 +313,7 @@ async def serve(config: Config, rules: RuleSet, stop: asyncio.Event | None = Non
             for e in r.events:
                 log.warning("%s", describe_event(e))
         kick.set()
+        pages["dirty"] = True
         if config.heartbeat_url:  # "still alive": an outside monitor notices when these stop
             answer = await net.ping(config.heartbeat_url)
             if answer.error or (answer.status or 500) >= 400:
@@ -332,6 +341,32 @@ async def serve(config: Config, rules: RuleSet, stop: asyncio.Event | None = Non
         except Exception:
             log.exception("reminders failed")
 
+    async def publish() -> None:
+        """Every minute: the scorecard pages when something changed, the health that /healthz shows,
+        the periodic digest when its moment has come. Failures are logged; the next minute tries again."""
+        now = now_local()
+        try:
+            if pages["dirty"]:
+                pages["dirty"] = False
+                refresh_pages(config, store, current["rules"])
+            h = check_health(config, store, now, in_season(now))
+            pages["health"] = {**asdict(h), "checked_at": now.isoformat(timespec="seconds")}
+            pages["at"] = time.monotonic()
+            if enqueue_digest(config, store, now):
+                log.warning("scorecard digest queued for %s", ", ".join(config.scorecard.digest_channels))
+                kick.set()
+        except Exception:
+            log.exception("publishing the scorecard failed")
+
+    def healthz() -> dict[str, Any]:
+        """The last minute's health; stale (the loop is stuck) is unhealthy too."""
+        state = dict(pages["health"])
+        age = time.monotonic() - pages["at"] if pages["at"] else None
+        if age is not None and age > 180:
+            state["ok"] = False
+            state["problems"] = [*state.get("problems", []), f"健康检查已 {age:.0f} 秒未更新：服务可能卡住"]
+        return state
+
     async def deliver() -> None:
         while worker is not None and not stop.is_set():
             try:
@@ -345,6 +380,14 @@ async def serve(config: Config, rules: RuleSet, stop: asyncio.Event | None = Non
     sched = build_scheduler(config, tick)
     sched.add_job(remind, "interval", hours=1, id="remind", next_run_time=datetime.now(TZ))
     sched.add_job(reload_rules, "interval", seconds=config.rules_poll_seconds, id="rules")
+    sched.add_job(publish, "interval", seconds=60, id="publish", next_run_time=datetime.now(TZ))
+    server = None
+    if config.scorecard.port:
+        try:
+            server = net.PageServer(config.scorecard.bind, config.scorecard.port, page_route(config, healthz)).start()
+            log.warning("scorecard and /healthz served read-only at %s/", server.url)
+        except OSError as exc:  # a taken port must not stop the monitoring itself
+            log.error("cannot serve the scorecard on %s:%s: %s", config.scorecard.bind, config.scorecard.port, exc)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
@@ -361,6 +404,8 @@ async def serve(config: Config, rules: RuleSet, stop: asyncio.Event | None = Non
         if late:
             await asyncio.wait(late, timeout=5)
     sched.shutdown(wait=False)
+    if server is not None:
+        server.stop()
     sender.cancel()
     with contextlib.suppress(asyncio.CancelledError):
         await sender  # an entry cut off mid-send stays 'sending' and is re-sent after the lease

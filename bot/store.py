@@ -577,6 +577,10 @@ class Store:
             pk="channel",
         )
 
+    def has_route_entry(self, route: str) -> bool:
+        """Was anything ever queued under this route name (a periodic digest's period key)?"""
+        return self.one("SELECT 1 AS x FROM outbox WHERE route = ? LIMIT 1", (route,)) is not None
+
     def outbox_summary(self) -> list[dict[str, Any]]:
         return self.rows(
             "SELECT channel, state, count(*) AS n, min(created_at) AS oldest FROM outbox GROUP BY channel, state "

@@ -62,6 +62,13 @@ class _Blank(dict):
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # maintype/subtype
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Message:
     id: str  # stable per outbox entry: shown in the text, used for the e-mail Message-ID
     subject: str
@@ -70,6 +77,8 @@ class Message:
     html: str
     level: str = "info"  # the worst severity inside
     mentions: tuple[str, ...] = ()
+    markdown_v2: str = ""  # when set, WeCom sends this (tables) instead of ``markdown``
+    attachments: tuple[Attachment, ...] = ()  # e-mail only (a robot cannot take a file without an upload)
 
 
 class NotifyError(Exception):

@@ -63,6 +63,9 @@ class Email:
         msg["X-Nianbao-Id"] = one_line(message.id)
         msg.set_content(message.text, cte="base64")  # base64: short lines (RFC 5321) and compact for CJK
         msg.add_alternative(message.html, subtype="html", cte="base64")
+        for att in message.attachments:
+            maintype, _, subtype = att.content_type.partition("/")
+            msg.add_attachment(att.data, maintype=maintype, subtype=subtype, filename=one_line(att.filename))
         return msg
 
     def parts(self, message: Message) -> int:

@@ -69,10 +69,11 @@ class WeCom:
         return f"{self.url}?key={self.key}"
 
     def payloads(self, message: Message) -> list[dict]:
-        parts = split_utf8(message.markdown, MARKDOWN_LIMIT - 64)
+        kind = "markdown_v2" if message.markdown_v2 else "markdown"
+        parts = split_utf8(message.markdown_v2 or message.markdown, MARKDOWN_LIMIT - 64)
         if len(parts) > 1:
             parts = [f"{p}\n（{i}/{len(parts)}）" for i, p in enumerate(parts, start=1)]
-        out: list[dict] = [{"msgtype": "markdown", "markdown": {"content": p}} for p in parts]
+        out: list[dict] = [{"msgtype": kind, kind: {"content": p}} for p in parts]
         if self.mention or self.mention_mobiles:
             head = split_utf8(f"{message.subject}（编号 {message.id}）", TEXT_LIMIT - 64)[0]
             text: dict = {"content": head}

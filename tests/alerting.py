@@ -82,6 +82,8 @@ to = ["duchake@test.gov.cn"]
 timeout = 3
 
 {routes}
+
+{scorecard}
 """
 
 DEFAULT_ROUTES = """
@@ -154,6 +156,7 @@ def write_config(tmp: Path, portal: str, robot: WeComReceiver, mail: SmtpSink, *
             rules=parts.get("rules", ""),
             robot_extra=parts.get("robot_extra", ""),
             routes=parts.get("routes", DEFAULT_ROUTES),
+            scorecard=parts.get("scorecard", '[scorecard]\ndigest = "off"'),
         ),
         encoding="utf-8",
     )

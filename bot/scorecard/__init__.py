@@ -1,53 +1,21 @@
 """The supervisor's scorecard: which bodies published on time, complete and correct, and which did not.
 
-model.py decides (pure data from the store), charts.py and page.py draw (pure HTML), digest.py says it
-in a message; this module writes the files the service keeps fresh and runs `nianbao scorecard`.
+model.py decides (data from the store), charts.py and page.py draw (pure HTML), digest.py says it in a
+message, publish.py writes the files, queues the digest and serves the page; here: `nianbao scorecard`.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
-from datetime import datetime
 from pathlib import Path
 
-from bot.config import Config
 from bot.scorecard.model import Scorecard, build
 from bot.scorecard.page import headline_sentence, render_page
+from bot.scorecard.publish import write_atomic, write_pages
 from bot.store import Store
-from rules.config import RuleSet
 
 __all__ = ["Scorecard", "build", "render_page", "write_atomic", "write_pages"]
-
-
-def write_atomic(path: Path, text: str) -> None:
-    """Write beside, then rename: a reader (the page server, a browser) never sees half a page."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def write_pages(config: Config, store: Store, rules: RuleSet, now: datetime) -> list[Path]:
-    """Every watched year's page at [scorecard] path (the latest year there, others beside it)."""
-    years = config.watched_years(now.date())
-    latest = max(years)
-    written = []
-    for year in years:
-        target = config.scorecard.year_path(year, latest)
-        if target is None:
-            continue
-        write_atomic(target, render_page(build(config, store, rules, year, now), config.scorecard.title))
-        written.append(target)
-    return written
 
 
 def cmd_scorecard(args: argparse.Namespace) -> int:

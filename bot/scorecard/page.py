@@ -164,9 +164,11 @@ def _details(card: Scorecard) -> str:
         for p in row.problems:
             cells = ""
             if p.cells:
-                cells = '<table class="cells">' + "".join(
-                    f"<tr><td><code>{escape(k)}</code></td><td>{escape(v)}</td></tr>" for k, v in p.cells
-                ) + "</table>"
+                cells = (
+                    '<table class="cells">'
+                    + "".join(f"<tr><td><code>{escape(k)}</code></td><td>{escape(v)}</td></tr>" for k, v in p.cells)
+                    + "</table>"
+                )
             items.append(
                 f'<li><span class="sev-{_a(p.severity)}">[{escape(SEVERITY.get(p.severity, p.severity))}]</span> '
                 f"<b>{escape(p.kind_name)}</b> <code>{escape(p.where)}</code><br>{escape(p.message)}{cells}</li>"
