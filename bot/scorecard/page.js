@@ -18,9 +18,11 @@
     var shown = 0;
     rows.forEach(function (tr) {
       var ok = keep(tr);
-      tr.hidden = !ok;
-      var detail = tr.dataset.detail && byId(tr.dataset.detail);
-      if (detail) { detail.hidden = !ok; }
+      if (tr.hidden === ok) {  // touch the DOM only on a change: the first pass costs nothing
+        tr.hidden = !ok;
+        var detail = tr.dataset.detail && byId(tr.dataset.detail);
+        if (detail) { detail.hidden = !ok; }
+      }
       if (ok) { shown += 1; }
     });
     byId("shown").textContent = "显示 " + shown + " / " + rows.length + " 个机关";

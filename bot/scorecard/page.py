@@ -137,20 +137,21 @@ def _row(n: int, row: Row) -> str:
 
 def _table(card: Scorecard) -> str:
     cols = [
-        ("name", "", "机关"),
-        ("region", "", "地区 / 类型"),
-        ("rank", "num", "状态"),
-        ("published", "", "发布日期"),
-        ("deadline", "", "法定期限"),
-        ("days", "num", "逾期天数"),
-        ("errors", "num", "问题"),
-        ("", "", "链接"),
+        ("name", "", "机关", "body"),
+        ("region", "", "地区 / 类型", "region"),
+        ("rank", "num", "状态", "state"),
+        ("published", "", "发布日期", "date"),
+        ("deadline", "", "法定期限", "due"),
+        ("days", "num", "逾期天数", "days"),
+        ("errors", "num", "问题", "count"),
+        ("", "", "链接", "links"),
     ]
+    widths = "".join(f'<col class="c-{c}">' for *_, c in cols)
     head = "".join(
-        f'<th data-key="{k}" data-type="{t}">{label}</th>' if k else f"<th>{label}</th>" for k, t, label in cols
+        f'<th data-key="{k}" data-type="{t}">{label}</th>' if k else f"<th>{label}</th>" for k, t, label, _ in cols
     )
     body = "".join(_row(n, r) for n, r in enumerate(card.rows, start=1))
-    return f'<table id="rows"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    return f'<table id="rows"><colgroup>{widths}</colgroup><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
 
 def _details(card: Scorecard) -> str:

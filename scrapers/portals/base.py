@@ -90,6 +90,13 @@ def list_date(text: str) -> date | None:
     return parse_date(f"{m.group(1)}-{m.group(2)}-{m.group(3)}")
 
 
+def tidy_title(title: str) -> str:
+    """Whitespace runs collapsed; dropped between Chinese characters (CMS lists pad 示例区 王集镇), kept
+    between Latin words, so the title shown to a supervisor is the one the portal shows."""
+    title = re.sub(r"\s+", " ", title).strip()
+    return re.sub(r"(?<=[^\x00-\x7f]) | (?=[^\x00-\x7f])", "", title)
+
+
 def links_from_html(html: str, base: str, portal: str, item_selector: str = "a") -> list[ReportLink]:
     """年报 links in an HTML fragment or page, with the date written beside each (li/tr/div text)."""
     soup = BeautifulSoup(html, "lxml")
@@ -103,7 +110,7 @@ def links_from_html(html: str, base: str, portal: str, item_selector: str = "a")
         out.append(
             ReportLink(
                 urljoin(base, href),
-                re.sub(r"\s+", "", title),
+                tidy_title(title),
                 report_year(title),
                 list_date(holder.get_text(" ", strip=True)),
                 portal,
