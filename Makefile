@@ -33,6 +33,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/scan.py --bodies 1000 --portals 20 --latency 0.2 --per-host 2 --concurrency 2 \
 		--pdf-every 0 | tee var/bench-latency.txt
 	$(BIN)/python bench/urlwatch_compare.py --bodies 5000 --portals 20 | tee var/bench-urlwatch.txt
+	$(BIN)/python bench/scorecard.py --bodies 500 | tee var/bench-scorecard.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache

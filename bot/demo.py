@@ -147,6 +147,8 @@ def write_config(
 def run_demo(json_out: bool = False) -> int:
     """Serve the sample portal on 127.0.0.1, run one real cycle into var/demo.sqlite, deliver the
     alerts to local sinks (a WeCom-compatible robot and an SMTP server), print what arrived."""
+    from bot.scorecard import build as build_card
+    from bot.scorecard.page import headline_sentence
     from bot.service import _load, describe_event, now_local, scan_once, scan_summary
     from bot.sinks import SmtpSink, WeComReceiver
 
@@ -205,6 +207,11 @@ def run_demo(json_out: bool = False) -> int:
             first = got.content.splitlines()[0] if got.content else ""
             more = "（上一条超过 4096 字节，续段）"
             print(f"  企业微信 {first[:100]}" if first.startswith("**") else f"  企业微信 {more}")
+        page = config.scorecard.path
+        if page is not None and page.exists():
+            print(f"\n━━ 发布与质量情况页面（nianbao scorecard）：{page}（用浏览器打开，可筛选、排序、打印）")
+            print("  " + headline_sentence(build_card(config, store, rules, max(config.years), now_local()).total,
+                                           max(config.years)))  # fmt: skip
         sample = next((g for g in robot.delivered() if "问题 " in g.content.splitlines()[0]), None)
         if sample:
             print("\n  —— 其中一条企业微信消息的全文（markdown）——")

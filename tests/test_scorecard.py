@@ -202,3 +202,37 @@ def test_rows_sort_worst_first_within_a_region() -> None:
     card = assemble(2023, [row("丙", "on_time"), row("乙", "missing", 3), row("甲", "late", 9)], NOW, NOW.date())
     assert [r.body for r in card.rows] == ["乙", "甲", "丙"]
     assert card.total.expected == 3 and card.total.published == 2
+
+
+def test_the_running_service_serves_the_page_and_healthz(make_site) -> None:
+    import socket
+
+    from tests.helpers import run_service_until
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    site = make_site(scorecard=f'[scorecard]\ndigest = "off"\nport = {port}')
+    site.publish(report(defect=True))
+    got: dict[str, object] = {}
+
+    def served() -> bool:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2) as resp:
+                got["page"] = resp.read().decode("utf-8")
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as resp:
+                    got["health"] = (resp.status, json.loads(resp.read()))
+            except urllib.error.HTTPError as err:
+                got["health"] = (err.code, json.loads(err.read()))
+                err.close()
+        except (urllib.error.URLError, ConnectionError, TimeoutError):
+            return False
+        return "<tr data-name=" in str(got["page"]) and "checked_at" in str(got.get("health"))
+
+    code, err = run_service_until(site.cfg, served, timeout=60)
+    assert code == 0, err
+    assert "示例区王集镇人民政府" in str(got["page"]), err
+    status, health = got["health"]  # type: ignore[misc]
+    assert status in (200, 503) and health["ok"] == (status == 200) and "outbox" in health
+    assert f"served read-only at http://127.0.0.1:{port}/" in err
