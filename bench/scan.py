@@ -24,22 +24,24 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.simulator import Simulator  # noqa: E402
+from bench.simulator import RemoteSimulator  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.notify import open_store  # noqa: E402
 from bot.pipeline import scan_all  # noqa: E402
 from rules.config import load_rules  # noqa: E402
 
+EXCLUDE: set[int] = set()  # the portal simulator's process: the portals' CPU is not nianbao's
+
 
 def _live_children() -> list[int]:
-    """Our running child processes (the analysis workers, a parsing child)."""
+    """Our running child processes (the analysis workers, a parsing child), not the simulator."""
     out = []
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        if int(fields[1]) == os.getpid():
+        if int(fields[1]) == os.getpid() and int(stat.parent.name) not in EXCLUDE:
             out.append(int(stat.parent.name))
     return out
 
@@ -88,8 +90,9 @@ def main() -> None:
                              "platform": platform.platform()}, "params": vars(args)}  # fmt: skip
     with (
         tempfile.TemporaryDirectory() as tmp,
-        Simulator(args.bodies, args.portals, args.latency, args.per_host, args.pdf_every) as sim,
+        RemoteSimulator(args.bodies, args.portals, args.latency, args.per_host, args.pdf_every) as sim,
     ):
+        EXCLUDE.add(sim.pid)
         withheld = sim.withhold(0.01)  # 1% publish later
         db = Path(tmp) / "bench.sqlite"
         cfg = Path(tmp) / "config.toml"

@@ -5,10 +5,12 @@ a few PDFs), with optional per-request latency and a per-host connection limit, 
 
 from __future__ import annotations
 
+import multiprocessing
 import sys
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -161,3 +163,86 @@ class Simulator:
             for b in p.bodies:
                 out.append(f'[[portals.bodies]]\nname = "{b}"\nbody_type = "township"\n')
         return "\n".join(out)
+
+    def list_pages(self) -> list[str]:
+        """Every list page a GET can reach (Hanweb's further pages are POSTs to dataproxy.jsp)."""
+        urls = []
+        for p in self.portals:
+            for path in p.server.routes:
+                if path.startswith(("/nb/index", "/gk/list", "/col/")):
+                    urls.append(p.server.url + path)
+        return sorted(urls)
+
+
+def _serve(conn: Any, args: tuple) -> None:
+    """The simulator's own process: build, serve, answer calls until told to stop."""
+    with Simulator(*args) as sim:
+        conn.send(("ok", None))
+        while True:
+            name, call_args = conn.recv()
+            if name == "stop":
+                break
+            try:
+                attr = getattr(sim, name)
+                conn.send(("ok", attr(*call_args) if callable(attr) else attr))
+            except Exception as exc:  # reported to the benchmark, which raises it
+                conn.send(("error", f"{type(exc).__name__}: {exc}"))
+    conn.close()
+
+
+class RemoteSimulator:
+    """The same simulator in a separate process: its HTTP servers then use their own core and GIL, as real
+    portals would, and the benchmark's CPU figures are nianbao's alone (in-process, the serving threads'
+    CPU was counted as nianbao's and they competed with the event loop for the GIL)."""
+
+    def __init__(self, bodies: int, portals: int, latency: float = 0.0, per_host: int | None = None,
+                 pdf_every: int = 0) -> None:  # fmt: skip
+        self.args = (bodies, portals, latency, per_host, pdf_every)
+
+    def __enter__(self) -> RemoteSimulator:
+        ctx = multiprocessing.get_context("fork")  # before the benchmark starts any thread; no re-import of main
+        self._conn, child = ctx.Pipe()
+        self._proc = ctx.Process(target=_serve, args=(child, self.args), daemon=True, name="portal-simulator")
+        self._proc.start()
+        child.close()
+        self._answer()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._conn.send(("stop", ()))
+        self._proc.join(timeout=30)
+        self._conn.close()
+
+    def _answer(self) -> Any:
+        state, value = self._conn.recv()
+        if state == "error":
+            raise RuntimeError(f"simulator: {value}")
+        return value
+
+    @property
+    def pid(self) -> int:
+        return int(self._proc.pid or 0)
+
+    def call(self, name: str, *args: Any) -> Any:
+        self._conn.send((name, args))
+        return self._answer()
+
+    @property
+    def requests(self) -> int:
+        return self.call("requests")
+
+    @property
+    def bytes(self) -> int:
+        return self.call("bytes")
+
+    def withhold(self, fraction: float) -> int:
+        return self.call("withhold", fraction)
+
+    def publish_new(self, fraction: float) -> int:
+        return self.call("publish_new", fraction)
+
+    def config_toml(self, database: str, concurrency: int = 4, delay: float = 0.0) -> str:
+        return self.call("config_toml", database, concurrency, delay)
+
+    def list_pages(self) -> list[str]:
+        return self.call("list_pages")

@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.simulator import Simulator  # noqa: E402
+from bench.simulator import RemoteSimulator  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.notify import open_store  # noqa: E402
 from bot.pipeline import scan_all  # noqa: E402
@@ -39,16 +39,6 @@ def urlwatch() -> Path:
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
         subprocess.run([str(VENV / "bin" / "pip"), "install", "--quiet", "urlwatch>=2.28,<3"], check=True)
     return exe
-
-
-def list_pages(sim: Simulator) -> list[str]:
-    """Every list page a GET can reach (Hanweb's further pages are POSTs to dataproxy.jsp: not for urlwatch)."""
-    urls = []
-    for p in sim.portals:
-        for path in p.server.routes:
-            if path.startswith(("/nb/index", "/gk/list", "/col/")):
-                urls.append(p.server.url + path)
-    return sorted(urls)
 
 
 def run_urlwatch(exe: Path, urls: list[str], tmp: Path) -> float:
@@ -70,9 +60,9 @@ def main() -> None:
     args = ap.parse_args()
     exe = urlwatch()
     rules = load_rules()
-    with tempfile.TemporaryDirectory() as t, Simulator(args.bodies, args.portals, pdf_every=0) as sim:
+    with tempfile.TemporaryDirectory() as t, RemoteSimulator(args.bodies, args.portals, pdf_every=0) as sim:
         tmp = Path(t)
-        urls = list_pages(sim)
+        urls = sim.list_pages()
         cfg = tmp / "config.toml"
         cfg.write_text(sim.config_toml((tmp / "db.sqlite").as_posix()), encoding="utf-8")
         config = load_config(cfg)

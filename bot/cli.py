@@ -94,6 +94,11 @@ def _parser() -> argparse.ArgumentParser:
     rk.add_argument("--year", type=int)
     rk.add_argument("--no-send", action="store_true", help="leave the alerts in the outbox")
     rk.add_argument("--config", type=Path, default=Path("config.toml"))
+    se = sub.add_parser("search", help="在已存年报全文中查找 / full-text search of the stored reports")
+    se.add_argument("text")
+    se.add_argument("--year", type=int)
+    se.add_argument("--json", action="store_true")
+    se.add_argument("--config", type=Path, default=Path("config.toml"))
     sc = sub.add_parser("scorecard", help="发布与质量情况页面（HTML）/ the supervisor's scorecard page")
     sc.add_argument("--year", type=int, help="report year (default: the latest watched year)")
     sc.add_argument("--region", help="only this region (region of [[portals.bodies]])")
@@ -182,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
         "recheck": admin_commands.cmd_recheck,
         "health": admin_commands.cmd_health,
         "scorecard": scorecard.cmd_scorecard,
+        "search": service.cmd_search,
     }
     return handlers[args.command](args)
 

@@ -176,6 +176,26 @@ def cmd_reports(args: argparse.Namespace) -> int:
 
 
 @_guard
+def cmd_search(args: argparse.Namespace) -> int:
+    """Which stored reports say this (full text of the current versions)."""
+    config, _rules = _load(args.config)
+    store = Store(config.database)
+    try:
+        rows = store.search(args.text, args.year)
+    finally:
+        store.close()
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False))
+        return 0
+    print(f"“{args.text}”：{len(rows)} 份年报" + ("（只列前 200 份）" if len(rows) >= 200 else ""))
+    for r in rows:
+        print(f"  #{r['id']:<4}{pad(r['body'] or '?', 26)}{r['year'] or '?':<6}{r['url']}")
+        if r["snippet"]:
+            print(f"        {' '.join(r['snippet'].split())}")
+    return 0 if rows else 1
+
+
+@_guard
 def cmd_show(args: argparse.Namespace) -> int:
     config, _rules = _load(args.config)
     store = Store(config.database)
@@ -349,6 +369,7 @@ async def serve(config: Config, rules: RuleSet, stop: asyncio.Event | None = Non
             if pages["dirty"]:
                 pages["dirty"] = False
                 refresh_pages(config, store, current["rules"])
+            store.index_text(limit=300)  # the full-text index catches up between scans, a batch a minute
             h = check_health(config, store, now, in_season(now))
             pages["health"] = {**asdict(h), "checked_at": now.isoformat(timespec="seconds")}
             pages["at"] = time.monotonic()

@@ -84,6 +84,11 @@ MIGRATIONS: list[str] = [
         id INTEGER PRIMARY KEY, at TEXT NOT NULL, status TEXT NOT NULL, version TEXT, files TEXT NOT NULL,
         changed TEXT, user TEXT, error TEXT);
     """,
+    # 5: the full-text index is filled after the scan, not inside it (it cost ~3 ms of every report's save)
+    """
+    CREATE TABLE fts_state (id INTEGER PRIMARY KEY CHECK (id = 1), indexed_upto INTEGER NOT NULL);
+    INSERT INTO fts_state VALUES (1, (SELECT coalesce(max(id), 0) FROM versions));
+    """,
 ]
 
 
@@ -285,7 +290,6 @@ class Store:
                 )
                 .last_pk
             )
-            self.db.execute("INSERT INTO versions_fts(rowid, text) VALUES (?, ?)", (vid, text))
             for f in findings:
                 self.db["findings"].insert(
                     {
@@ -438,11 +442,38 @@ class Store:
             (report_id,),
         )
 
-    def search(self, text: str) -> list[dict[str, Any]]:
+    def index_text(self, limit: int | None = None) -> int:
+        """Add versions not yet in the full-text index (oldest first); returns how many. The service calls
+        it a batch at a time between scans, and a search catches up on the rest first."""
+        with self.tx():
+            upto = self.db.execute("SELECT indexed_upto FROM fts_state").fetchone()[0]
+            rows = self.db.execute(
+                "SELECT id, text FROM versions WHERE id > ? ORDER BY id" + (" LIMIT ?" if limit else ""),
+                (upto, limit) if limit else (upto,),
+            ).fetchall()
+            if rows:
+                self.db.conn.executemany("INSERT INTO versions_fts(rowid, text) VALUES (?, ?)", rows)
+                self.db.execute("UPDATE fts_state SET indexed_upto = ?", (rows[-1][0],))
+        return len(rows)
+
+    def search(self, text: str, year: int | None = None, limit: int = 200) -> list[dict[str, Any]]:
+        """Reports whose current version contains ``text`` (trigram index; shorter terms by a scan)."""
+        self.index_text()
+        cols = "r.id, r.body, r.year, r.title, r.url, v.published"
+        yr = " AND r.year = ?" if year else ""
+        tail = (year,) if year else ()
+        if len(text) >= 3:
+            return self.rows(
+                f"SELECT {cols}, snippet(versions_fts, 0, '【', '】', '…', 16) AS snippet FROM versions_fts f "
+                "JOIN versions v ON v.id = f.rowid JOIN reports r ON r.current_version = v.id "
+                f"WHERE versions_fts MATCH ? AND r.status = 'active'{yr} ORDER BY r.body, r.year LIMIT ?",
+                (f'"{text.replace(chr(34), chr(34) * 2)}"', *tail, limit),
+            )
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         return self.rows(
-            "SELECT r.id, r.body, r.year, r.title FROM versions_fts f JOIN versions v ON v.id = f.rowid "
-            "JOIN reports r ON r.current_version = v.id WHERE versions_fts MATCH ?",
-            (f'"{text}"',),
+            f"SELECT {cols}, '' AS snippet FROM reports r JOIN versions v ON v.id = r.current_version "
+            f"WHERE v.text LIKE ? ESCAPE '\\' AND r.status = 'active'{yr} ORDER BY r.body, r.year LIMIT ?",
+            (f"%{escaped}%", *tail, limit),
         )
 
     # ------------------------------------------------------------------ alerts (called inside a transaction)

@@ -4,6 +4,8 @@ new / unchanged / edited / withdrawn reports, challenge pages, deadlines, restar
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -418,3 +420,24 @@ def test_a_worker_pool_reads_and_checks_the_same_as_in_process(site, tmp_path: P
     pooled = fingerprints(store)
     store.close()
     assert pooled == inline and len(inline) > 5
+
+
+def test_full_text_search_indexes_after_the_scan_and_finds_short_terms(site) -> None:
+    _portal, cfg = site
+    scan(cfg)
+    store = Store(load_config(cfg).database)
+    try:
+        pending = store.one("SELECT count(*) AS n FROM versions")["n"]
+        assert store.one("SELECT indexed_upto FROM fts_state")["indexed_upto"] == 0  # nothing indexed in the scan
+        assert store.index_text(limit=2) == 2 and store.index_text() == pending - 2 and store.index_text() == 0
+        hits = store.search("行政复议")
+        assert {h["body"] for h in hits} >= {"洪泽区人民政府"} and all("【行政复议】" in h["snippet"] for h in hits)
+        short = store.search("收费")  # two characters: below the trigram index, found by a scan
+        assert short and all("收费" in store.current_text(h["id"]) for h in short)
+        assert store.search("不存在的词语组合") == [] and store.search('"') == []
+        assert {h["year"] for h in store.search("行政复议", year=2023)} == {2023}
+    finally:
+        store.close()
+    done = subprocess.run([sys.executable, "-m", "bot.cli", "search", "行政复议", "--config", str(cfg)],
+                          capture_output=True, text=True, timeout=60)  # fmt: skip
+    assert done.returncode == 0 and "份年报" in done.stdout and "洪泽区人民政府" in done.stdout

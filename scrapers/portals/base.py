@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -97,8 +98,28 @@ def tidy_title(title: str) -> str:
     return re.sub(r"(?<=[^\x00-\x7f]) | (?=[^\x00-\x7f])", "", title)
 
 
+_PARSED: OrderedDict[tuple[bytes, str, str, str], tuple[ReportLink, ...]] = OrderedDict()
+_PARSED_MAX = 4096  # list pages (and dataproxy answers) remembered; a portal has a few dozen
+
+
 def links_from_html(html: str, base: str, portal: str, item_selector: str = "a") -> list[ReportLink]:
-    """年报 links in an HTML fragment or page, with the date written beside each (li/tr/div text)."""
+    """年报 links in an HTML fragment or page, with the date written beside each (li/tr/div text).
+
+    Remembered by content: an unchanged list page (the usual case, every hour of January) is hashed,
+    not parsed again — parsing was most of an unchanged cycle's CPU."""
+    key = (hashlib.blake2b(html.encode("utf-8", "surrogatepass"), digest_size=16).digest(), base, portal, item_selector)
+    hit = _PARSED.get(key)
+    if hit is not None:
+        _PARSED.move_to_end(key)
+        return list(hit)
+    links = _parse_links(html, base, portal, item_selector)
+    _PARSED[key] = tuple(links)
+    if len(_PARSED) > _PARSED_MAX:
+        _PARSED.popitem(last=False)
+    return links
+
+
+def _parse_links(html: str, base: str, portal: str, item_selector: str) -> list[ReportLink]:
     soup = BeautifulSoup(html, "lxml")
     out = []
     for a in soup.select(item_selector):
