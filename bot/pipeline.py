@@ -249,6 +249,13 @@ async def scan_portal(
         if health:
             result.events.append(health)
         incremental = _reconciled_recently(store, portal, now) if discovery.complete else False
+        before = (store.health(portal.name) or {}).get("list_hash")
+        if incremental and discovery.links and before == discovery.list_hash:
+            # the list says exactly what it said last time (links, titles, dates), that cycle went without
+            # errors, and every known report was re-checked within reconcile_hours: nothing to fetch, store,
+            # touch or withdraw. The hourly January cycle of an unchanged portal ends here.
+            result.unchanged = len(discovery.links)
+            return result
         known_now = store.reports_by_url(portal.name) if incremental else {}
         seen: list[int] = []
         for i, link in enumerate(discovery.links, start=1):
@@ -265,8 +272,9 @@ async def scan_portal(
             if progress:
                 progress(portal.name, i, len(discovery.links))
         store.touch_many(seen, stamp)  # one transaction for all the reports seen unchanged
-        if discovery.complete:
-            store.set_list_state(portal.name, discovery.list_hash, None if incremental else stamp)
+        if discovery.complete:  # a cycle with errors leaves no hash: the next one looks at every link again
+            state = "" if result.errors else discovery.list_hash
+            store.set_list_state(portal.name, state, None if incremental else stamp)
         active = store.active_reports(portal.name)
         if discovery.complete and not discovery.links and active:
             # a list that suddenly holds no 年报 at all is far likelier a redesign than a mass withdrawal

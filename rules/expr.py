@@ -140,6 +140,59 @@ class Identity:
         """The tables the formula reads (checked once per formula, not once per report)."""
         return frozenset(r.path[0] for side in (self.lhs, self.rhs) for r in refs(side))
 
+    @cached_property
+    def linear(self) -> tuple[tuple[tuple[int, Any], ...], ...] | None:
+        """Both sides as signed terms (number or plain cell path), or None when a side has a glob: the
+        fast path of quick_sides(), compiled once per formula."""
+        sides = []
+        for side in (self.lhs, self.rhs):
+            terms: list[tuple[int, Any]] = []
+            if not _flatten(side, 1, terms):
+                return None
+            sides.append(tuple(terms))
+        return tuple(sides)
+
+
+def _flatten(node: Node, sign: int, out: list[tuple[int, Any]]) -> bool:
+    if node.op == "num":
+        out.append((sign, node.value))
+        return True
+    if node.op == "ref":
+        if node.value.globbed:
+            return False
+        out.append((sign, node.value.path))
+        return True
+    assert node.left is not None and node.right is not None
+    return _flatten(node.left, sign, out) and _flatten(node.right, sign if node.op == "+" else -sign, out)
+
+
+_NUMBER_TYPES = (int, float)
+
+
+def quick_sides(identity: Identity, data: Mapping[str, Any]) -> tuple[Number, Number] | None:
+    """Both sides' values when every cell is present and numeric and no glob is involved; else None, and
+    the caller takes evaluate() (which also says which cells were used, for a finding's message). Most
+    identities of most reports hold: this is the path they take, at a fraction of evaluate()'s cost."""
+    linear = identity.linear
+    if linear is None:
+        return None
+    values = []
+    for terms in linear:
+        total: Number = 0
+        for sign, term in terms:
+            if type(term) is tuple:
+                node: Any = data
+                for part in term:
+                    node = node.get(part) if isinstance(node, dict) else None
+                    if node is None:
+                        return None
+                if type(node) not in _NUMBER_TYPES:
+                    return None
+                term = node
+            total += sign * term
+        values.append(total)
+    return values[0], values[1]
+
 
 def parse_identity(text: str) -> Identity:
     """Parse ``expr = expr``."""

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from rules.checks.base import Context
-from rules.expr import Evaluation, evaluate
+from rules.expr import Evaluation, evaluate, quick_sides
 from rules.formats import Label, TableSpec
 from rules.report import Finding, Report
 
@@ -169,7 +169,7 @@ def identities(report: Report, ctx: Context) -> list[Finding]:
         fmt = ctx.rules.formats[fid]
         tables_here = {k for k, v in report.format_used.items() if v == fid}
         spec_of = {k: fmt.tables[k] for k in tables_here}
-        universe = fmt.universe(report.tables)
+        universe: dict | None = None  # only a glob formula or a failing one needs it
         for rule in fmt.identities:
             if rule.id in disabled:
                 continue
@@ -177,6 +177,11 @@ def identities(report: Report, ctx: Context) -> list[Finding]:
                 used_tables = ident.tables
                 if not used_tables <= tables_here:
                     continue
+                quick = quick_sides(ident, report.tables)
+                if quick is not None and abs(quick[0] - quick[1]) <= rule.tolerance + 1e-9:
+                    continue  # holds: nothing to say, no need to collect the cells
+                if universe is None:
+                    universe = fmt.universe(report.tables)
                 ev = evaluate(ident, report.tables, universe)
                 if ev.computable and not ev.holds(rule.tolerance):
                     table = next(iter(sorted(used_tables)))
