@@ -174,3 +174,21 @@ def test_format_years_come_from_rules_toml(tmp_path: Path) -> None:
     assert rules.format_for_year(2021) == "F2019" and rules.format_for_year(2017) is None
     _r, findings = check_bytes((FILES / "clean-f2021-gbk.html").read_bytes(), "r.html", rules)
     assert [(f.kind, f.data["required"]) for f in findings] == [("format.outdated", "F2019")]
+
+
+def test_align_memo_reuses_a_sequence_and_never_mixes_up_expected_items() -> None:
+    from rules.read.align import align, align_memo, similarity
+
+    calls = []
+
+    def run(found: list[str], expected: tuple[str, ...]) -> list:
+        calls.append(1)
+        return align(found, expected, similarity)
+
+    a = ("本年新收政府信息公开申请数量", "上年结转政府信息公开申请数量")
+    b = ("上年结转政府信息公开申请数量", "本年新收政府信息公开申请数量")
+    found = ["本年新收政府信息公开申请数量", "上年结转政府信息公开申请数量"]
+    first = align_memo(tuple(found), a, lambda: run(found, a))
+    assert align_memo(tuple(found), a, lambda: run(found, a)) == first and len(calls) == 1
+    other = align_memo(tuple(found), b, lambda: run(found, b))  # same rows, other labels: computed anew
+    assert len(calls) == 2 and other != first and other == align(found, b, similarity)

@@ -6,7 +6,8 @@ resolves what a label alone cannot (“其他” the column header vs “3.其�
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from difflib import SequenceMatcher
 from functools import lru_cache
 from typing import TypeVar
@@ -60,3 +61,25 @@ def align(
         else:
             j += 1
     return out
+
+
+_MEMO: OrderedDict[tuple[int, Hashable], tuple[object, list[tuple[int, int, float]]]] = OrderedDict()
+_MEMO_MAX = 4096
+
+
+def align_memo(
+    signature: Hashable, expected: Sequence[B], run: Callable[[], list[tuple[int, int, float]]]
+) -> list[tuple[int, int, float]]:
+    """align() remembered by what the score depends on (``signature``: the found items' label texts) and
+    the expected items (the format's own objects, by identity). Reports copy the standard form, so most
+    tables of a season carry the very same label sequence: the alignment is computed once per sequence."""
+    key = (id(expected), signature)
+    hit = _MEMO.get(key)
+    if hit is not None and hit[0] is expected:  # the stored reference keeps the id from being reused
+        _MEMO.move_to_end(key)
+        return hit[1]
+    pairs = run()
+    _MEMO[key] = (expected, pairs)
+    if len(_MEMO) > _MEMO_MAX:
+        _MEMO.popitem(last=False)
+    return pairs

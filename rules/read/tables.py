@@ -12,7 +12,7 @@ from typing import Any
 
 from rules.formats import Label, TableSpec
 from rules.normalize import norm, strip_numbering
-from rules.read.align import align, similarity
+from rules.read.align import align, align_memo, similarity
 from rules.read.rows import Row, take_values
 from rules.read.values import parse_value, split_run_together
 from rules.report import Note
@@ -50,6 +50,12 @@ def label_score(row: Row, label: Label) -> float:
     forms = label.forms
     best = similarity(core, forms[0]) if len(forms) == 1 else max(similarity(core, f) for f in forms)
     return best + (0.01 if row.has_values else 0.0)
+
+
+def _aligned(found: list[Row], labels: tuple[Label, ...]) -> list[tuple[int, int, float]]:
+    """align() of rows to labels; label_score() reads only a row's last label and whether it has values."""
+    signature = tuple((r.labels[-1] if r.labels else "", r.has_values) for r in found)
+    return align_memo(signature, labels, lambda: align(found, labels, label_score))
 
 
 def _attach_orphans(rows: list[Row], labels: tuple[Label, ...]) -> list[Row]:
@@ -99,7 +105,7 @@ def read_matrix(rows: list[Row], spec: TableSpec, source: str) -> TableRead:
     result = TableRead(spec.key, expected=sum(1 for r in spec.rows if not r.legacy), source=source)
     rows = _attach_orphans(rows, spec.rows)
     candidates = [i for i, r in enumerate(rows) if r.values and r.labels]
-    pairs = align([rows[i] for i in candidates], spec.rows, label_score)
+    pairs = _aligned([rows[i] for i in candidates], spec.rows)
     total_last = spec.columns[-1].key == "total"
     first_data = None
     for ci, ki, score in pairs:
@@ -166,7 +172,7 @@ def read_blocks(rows: list[Row], spec: TableSpec, source: str) -> TableRead:
     labels = tuple(r for _, r in all_rows)
     rows = _attach_orphans(rows, labels)
     candidates = [i for i, r in enumerate(rows) if r.values and r.labels]
-    pairs = align([rows[i] for i in candidates], labels, label_score)
+    pairs = _aligned([rows[i] for i in candidates], labels)
     first_row_of_block: dict[str, int] = {}
     for ci, ki, score in pairs:
         block, lab = all_rows[ki]
