@@ -141,57 +141,23 @@ class Identity:
         return frozenset(r.path[0] for side in (self.lhs, self.rhs) for r in refs(side))
 
     @cached_property
-    def linear(self) -> tuple[tuple[tuple[int, Any], ...], ...] | None:
-        """Both sides as signed terms (number or plain cell path), or None when a side has a glob: the
-        fast path of quick_sides(), compiled once per formula."""
+    def linear(self) -> tuple[tuple[tuple[int, Any], ...], ...]:
+        """Both sides as signed terms — a number, or a Ref — compiled once per formula for quick_sides()."""
         sides = []
         for side in (self.lhs, self.rhs):
             terms: list[tuple[int, Any]] = []
-            if not _flatten(side, 1, terms):
-                return None
+            _flatten(side, 1, terms)
             sides.append(tuple(terms))
         return tuple(sides)
 
 
-def _flatten(node: Node, sign: int, out: list[tuple[int, Any]]) -> bool:
-    if node.op == "num":
+def _flatten(node: Node, sign: int, out: list[tuple[int, Any]]) -> None:
+    if node.op in ("num", "ref"):
         out.append((sign, node.value))
-        return True
-    if node.op == "ref":
-        if node.value.globbed:
-            return False
-        out.append((sign, node.value.path))
-        return True
+        return
     assert node.left is not None and node.right is not None
-    return _flatten(node.left, sign, out) and _flatten(node.right, sign if node.op == "+" else -sign, out)
-
-
-_NUMBER_TYPES = (int, float)
-
-
-def quick_sides(identity: Identity, data: Mapping[str, Any]) -> tuple[Number, Number] | None:
-    """Both sides' values when every cell is present and numeric and no glob is involved; else None, and
-    the caller takes evaluate() (which also says which cells were used, for a finding's message). Most
-    identities of most reports hold: this is the path they take, at a fraction of evaluate()'s cost."""
-    linear = identity.linear
-    if linear is None:
-        return None
-    values = []
-    for terms in linear:
-        total: Number = 0
-        for sign, term in terms:
-            if type(term) is tuple:
-                node: Any = data
-                for part in term:
-                    node = node.get(part) if isinstance(node, dict) else None
-                    if node is None:
-                        return None
-                if type(node) not in _NUMBER_TYPES:
-                    return None
-                term = node
-            total += sign * term
-        values.append(total)
-    return values[0], values[1]
+    _flatten(node.left, sign, out)
+    _flatten(node.right, sign if node.op == "+" else -sign, out)
 
 
 def parse_identity(text: str) -> Identity:
@@ -271,6 +237,59 @@ def _resolve(data: Mapping[str, Any], ref: Ref, universe: Universe) -> tuple[lis
     if not level:
         return [], [cell_path(ref.path)]
     return [(cell_path(p), v) for p, v in level], absent
+
+
+_NUMBER_TYPES = (int, float)
+
+
+def _quick_ref(ref: Ref, data: Mapping[str, Any], universe: Callable[[], Universe]) -> Number | None:
+    """A reference's value, or None when anything is unusual (absent, blank, text, a glob short of a row)."""
+    if not ref.globbed:
+        node: Any = data
+        for part in ref.path:
+            node = node.get(part) if isinstance(node, dict) else None
+            if node is None:
+                return None
+        return node if type(node) in _NUMBER_TYPES else None
+    level: list[tuple[tuple[str, ...], Any]] = [((), data)]
+    for part in ref.path:
+        nxt = []
+        for path, node in level:
+            if not isinstance(node, dict):
+                return None
+            if "*" in part:
+                match = _glob(part)
+                if any(match(k) and k not in node for k in universe().get(path, ())):
+                    return None  # an expected row was not read: evaluate() names it
+                nxt.extend(((*path, k), v) for k, v in node.items() if match(k))
+            elif part in node:
+                nxt.append(((*path, part), node[part]))
+            else:
+                return None
+        level = nxt
+    if not level or any(type(v) not in _NUMBER_TYPES for _, v in level):
+        return None
+    return sum(v for _, v in level)
+
+
+def quick_sides(
+    identity: Identity, data: Mapping[str, Any], universe: Callable[[], Universe] = dict
+) -> tuple[Number, Number] | None:
+    """Both sides' values when every cell is present and numeric; else None, and the caller takes
+    evaluate() (which also says which cells were used, for a finding's message). Most identities of most
+    reports hold: this is the path they take, at a fraction of evaluate()'s cost. ``universe`` is called
+    only for a glob (the rows it must find)."""
+    values = []
+    for terms in identity.linear:
+        total: Number = 0
+        for sign, term in terms:
+            if isinstance(term, Ref):
+                term = _quick_ref(term, data, universe)
+                if term is None:
+                    return None
+            total += sign * term
+        values.append(total)
+    return values[0], values[1]
 
 
 def evaluate(identity: Identity, data: Mapping[str, Any], universe: Universe | None = None) -> Evaluation:

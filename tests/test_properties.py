@@ -78,3 +78,35 @@ def test_reader_never_raises_on_arbitrary_tables(cells: list[list], known: bool)
         F21.tables["applications"],
         "lines",
     )
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    consistent_table(),
+    st.lists(
+        st.tuples(st.sampled_from(ROWS), st.sampled_from([*APPLICANT, "total"]),
+                  st.one_of(st.integers(-5, 900), st.none(), st.just("—"), st.just(True), st.floats(0, 9))),
+        max_size=4,
+    ),
+    st.lists(st.sampled_from(ROWS), max_size=2),
+)  # fmt: skip
+def test_the_identity_fast_path_agrees_with_the_full_evaluation(table, edits, dropped) -> None:
+    """quick_sides() may only ever say what evaluate() says: same sides when it answers, else it defers."""
+    from rules.expr import evaluate, quick_sides
+
+    data = {"applications": {r: dict(cols) for r, cols in table.items()}}
+    for row, col, value in edits:
+        data["applications"][row][col] = value
+    for row in dropped:
+        data["applications"].pop(row, None)
+    universe = F21.universe(data)
+    for rule in F21.identities:
+        for _combo, ident in rule.formulas:
+            if not ident.tables <= {"applications"}:
+                continue
+            quick = quick_sides(ident, data, lambda: universe)
+            full = evaluate(ident, data, universe)
+            if quick is not None:
+                assert full.computable and (full.lhs, full.rhs) == quick, ident.text
+            else:
+                assert not full.computable, ident.text  # it defers only what evaluate() cannot compute either

@@ -169,7 +169,13 @@ def identities(report: Report, ctx: Context) -> list[Finding]:
         fmt = ctx.rules.formats[fid]
         tables_here = {k for k, v in report.format_used.items() if v == fid}
         spec_of = {k: fmt.tables[k] for k in tables_here}
-        universe: dict | None = None  # only a glob formula or a failing one needs it
+        known: list[dict] = []  # the rows a glob must find: computed on first use, once per format
+
+        def universe(fmt: Any = fmt, known: list[dict] = known) -> dict:
+            if not known:
+                known.append(fmt.universe(report.tables))
+            return known[0]
+
         for rule in fmt.identities:
             if rule.id in disabled:
                 continue
@@ -177,12 +183,10 @@ def identities(report: Report, ctx: Context) -> list[Finding]:
                 used_tables = ident.tables
                 if not used_tables <= tables_here:
                     continue
-                quick = quick_sides(ident, report.tables)
+                quick = quick_sides(ident, report.tables, universe)
                 if quick is not None and abs(quick[0] - quick[1]) <= rule.tolerance + 1e-9:
                     continue  # holds: nothing to say, no need to collect the cells
-                if universe is None:
-                    universe = fmt.universe(report.tables)
-                ev = evaluate(ident, report.tables, universe)
+                ev = evaluate(ident, report.tables, universe())
                 if ev.computable and not ev.holds(rule.tolerance):
                     table = next(iter(sorted(used_tables)))
                     out.append(failure(ctx, rule.kind, rule.id, rule.title, table, combo, ev, spec_of, rule.severity))
