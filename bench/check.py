@@ -21,6 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 from rules.config import load_rules  # noqa: E402
 from rules.engine import check  # noqa: E402
+from rules.read import align, sections  # noqa: E402
 from rules.read.document import read  # noqa: E402
 from scrapers.extract import extract  # noqa: E402
 
@@ -28,7 +29,10 @@ FILES = ROOT / "tests" / "corpus" / "files"
 TARGETS_MS = {"html": 20.0, "text": 20.0, "pdf-10-pages": 1500.0}
 
 
-def one(data: bytes, name: str, rules) -> float:  # type: ignore[no-untyped-def]
+def one(data: bytes, name: str, rules, cold: bool = True) -> float:  # type: ignore[no-untyped-def]
+    if cold:  # forget the alignments of this very file: the figure is for a report never seen before
+        align._MEMO.clear()
+        sections._line.cache_clear()
     t = time.perf_counter()
     report = read(extract(data, name), rules.formats)
     check(report, rules)
@@ -46,25 +50,29 @@ def main() -> None:
     results = {}
     for kind, paths in groups.items():
         repeats = 3 if kind.startswith("pdf") else 15
-        per_file = []
+        per_file, warm = [], []
         for p in paths:
             data = p.read_bytes()
             one(data, p.name, rules)  # warm-up: imports, caches
             per_file.append(statistics.median(one(data, p.name, rules) for _ in range(repeats)))
+            warm.append(statistics.median(one(data, p.name, rules, cold=False) for _ in range(repeats)))
         results[kind] = {
             "files": len(paths),
             "median_ms": round(statistics.median(per_file), 1),
             "max_ms": round(max(per_file), 1),
+            "warm_median_ms": round(statistics.median(warm), 1),  # the same labels seen before (memo hits)
             "target_ms": TARGETS_MS.get(kind),
         }
         if kind in TARGETS_MS:
             results[kind]["meets_target"] = results[kind]["median_ms"] <= TARGETS_MS[kind]
     machine = {"python": platform.python_version(), "cpus": os.cpu_count(), "machine": platform.machine()}
     print(json.dumps({"benchmark": "check", "machine": machine, "results": results}, ensure_ascii=False, indent=1))
-    print(f"\n{'kind':<14}{'files':>6}{'median ms':>12}{'max ms':>10}{'target':>9}")
+    print(f"\n{'kind':<14}{'files':>6}{'median ms':>12}{'max ms':>10}{'target':>9}{'warm median':>13}")
     for kind, r in results.items():
         target = f"{r['target_ms']:.0f}" if r["target_ms"] else "-"
-        print(f"{kind:<14}{r['files']:>6}{r['median_ms']:>12}{r['max_ms']:>10}{target:>9}")
+        print(f"{kind:<14}{r['files']:>6}{r['median_ms']:>12}{r['max_ms']:>10}{target:>9}{r['warm_median_ms']:>13}")
+    html = results["html"]["median_ms"]
+    print(f"\nHTML check throughput: {1000 / html:.0f} reports per CPU-second (cold; target >= 100)")
 
 
 if __name__ == "__main__":

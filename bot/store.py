@@ -138,6 +138,22 @@ class Store:
     def close(self) -> None:
         self.db.conn.close()
 
+    def _insert(self, table: str, row: dict[str, Any]) -> int:
+        """A plain INSERT (sqlite-utils' insert() inspects the table on every call: ~1 ms each, several per
+        stored report). Column names come from our own code, never from scraped input."""
+        cols = ", ".join(f'"{c}"' for c in row)
+        sql = f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(row))})"
+        return int(self.db.conn.execute(sql, tuple(row.values())).lastrowid or 0)
+
+    def _upsert(self, table: str, row: dict[str, Any], pk: str) -> None:
+        cols = ", ".join(f'"{c}"' for c in row)
+        updates = ", ".join(f'"{c}" = excluded."{c}"' for c in row if c != pk)
+        sql = (
+            f"INSERT INTO {table} ({cols}) VALUES ({', '.join('?' * len(row))}) "
+            f'ON CONFLICT("{pk}") DO UPDATE SET {updates}'
+        )
+        self.db.conn.execute(sql, tuple(row.values()))
+
     def rows(self, sql: str, params: tuple | dict = ()) -> list[dict[str, Any]]:
         cur = self.db.execute(sql, params)
         cols = [c[0] for c in cur.description]
@@ -240,22 +256,19 @@ class Store:
         with self.tx():
             rep = self.report(link["url"])
             if rep is None:
-                rid = (
-                    self.db["reports"]
-                    .insert(
-                        {
-                            "url": link["url"],
-                            "portal": link["portal"],
-                            "body": result.get("body"),
-                            "year": result["year"],
-                            "title": link["title"],
-                            "list_date": link.get("list_date"),
-                            "first_seen": now,
-                            "last_seen": now,
-                            "status": "active",
-                        }
-                    )
-                    .last_pk
+                rid = self._insert(
+                    "reports",
+                    {
+                        "url": link["url"],
+                        "portal": link["portal"],
+                        "body": result.get("body"),
+                        "year": result["year"],
+                        "title": link["title"],
+                        "list_date": link.get("list_date"),
+                        "first_seen": now,
+                        "last_seen": now,
+                        "status": "active",
+                    },
                 )
                 old_fps: set[str] | None = None
             else:
@@ -263,41 +276,39 @@ class Store:
                 old = self.rows("SELECT fingerprint FROM findings WHERE version_id = ?", (rep["current_version"],))
                 old_fps = {r["fingerprint"] for r in old}
             counts = {s: sum(1 for f in findings if f["severity"] == s) for s in ("error", "warning", "advisory")}
-            vid = (
-                self.db["versions"]
-                .insert(
-                    {
-                        "report_id": rid,
-                        "content_hash": fetched["content_hash"],
-                        "fetched_at": now,
-                        "final_url": fetched.get("final_url"),
-                        "content_type": fetched.get("content_type"),
-                        "size": fetched.get("size"),
-                        "input_kind": result.get("input_kind"),
-                        "attachment": result.get("attachment"),
-                        "published": result["published"]["date"],
-                        "evidence": result["published"]["evidence"],
-                        "deadline": result.get("deadline"),
-                        "format": result.get("format"),
-                        "errors": counts["error"],
-                        "warnings": counts["warning"],
-                        "advisories": counts["advisory"],
-                        "result": json.dumps(result, ensure_ascii=False, default=str),
-                        "snapshot": json.dumps(snapshot, ensure_ascii=False, default=str),
-                        "text": text,
-                        "rules_version": rules_version,
-                    }
-                )
-                .last_pk
+            vid = self._insert(
+                "versions",
+                {
+                    "report_id": rid,
+                    "content_hash": fetched["content_hash"],
+                    "fetched_at": now,
+                    "final_url": fetched.get("final_url"),
+                    "content_type": fetched.get("content_type"),
+                    "size": fetched.get("size"),
+                    "input_kind": result.get("input_kind"),
+                    "attachment": result.get("attachment"),
+                    "published": result["published"]["date"],
+                    "evidence": result["published"]["evidence"],
+                    "deadline": result.get("deadline"),
+                    "format": result.get("format"),
+                    "errors": counts["error"],
+                    "warnings": counts["warning"],
+                    "advisories": counts["advisory"],
+                    "result": json.dumps(result, ensure_ascii=False, default=str),
+                    "snapshot": json.dumps(snapshot, ensure_ascii=False, default=str),
+                    "text": text,
+                    "rules_version": rules_version,
+                },
             )
             for f in findings:
-                self.db["findings"].insert(
+                self._insert(
+                    "findings",
                     {
                         **f,
                         "version_id": vid,
                         "report_id": rid,
                         "data": json.dumps(f.get("data", {}), ensure_ascii=False, default=str),
-                    }
+                    },
                 )
             self.db.execute(
                 "UPDATE reports SET current_version = ?, content_hash = ?, last_seen = ?, "
@@ -405,7 +416,7 @@ class Store:
 
     def start_run(self, portal: str, now: str) -> int:
         with self.tx():
-            return int(self.db["runs"].insert({"portal": portal, "started_at": now, "status": "running"}).last_pk)
+            return self._insert("runs", {"portal": portal, "started_at": now, "status": "running"})
 
     def finish_run(self, run_id: int, now: str, **counts: Any) -> None:
         with self.tx():
@@ -484,9 +495,7 @@ class Store:
         return self.rows("SELECT * FROM alerts WHERE scope = ? AND state = 'firing' ORDER BY rowid", (scope,))
 
     def set_alert(self, row: dict[str, Any]) -> None:
-        self.db["alerts"].upsert(
-            {**row, "item": json.dumps(row["item"], ensure_ascii=False, default=str)}, pk="fingerprint"
-        )
+        self._upsert("alerts", {**row, "item": json.dumps(row["item"], ensure_ascii=False, default=str)}, "fingerprint")
 
     def current_findings(self, body: str | None, year: int | None, report_id: int) -> list[dict[str, Any]]:
         """Findings of the current versions of a body's active reports for a year (or of one report
@@ -513,20 +522,17 @@ class Store:
     def enqueue(
         self, channel: str, route: str, items: list[dict[str, Any]], due_at: str, digest: bool, now: str
     ) -> int:
-        return int(
-            self.db["outbox"]
-            .insert(
-                {
-                    "created_at": now,
-                    "channel": channel,
-                    "route": route,
-                    "state": "pending",
-                    "due_at": due_at,
-                    "digest": int(digest),
-                    "items": json.dumps(items, ensure_ascii=False, default=str),
-                }
-            )
-            .last_pk
+        return self._insert(
+            "outbox",
+            {
+                "created_at": now,
+                "channel": channel,
+                "route": route,
+                "state": "pending",
+                "due_at": due_at,
+                "digest": int(digest),
+                "items": json.dumps(items, ensure_ascii=False, default=str),
+            },
         )
 
     # ------------------------------------------------------------------ delivery
@@ -698,9 +704,10 @@ class Store:
                                                          (version_id,))}  # fmt: skip
             self.db.execute("DELETE FROM findings WHERE version_id = ?", (version_id,))
             for f in findings:
-                self.db["findings"].insert(
+                self._insert(
+                    "findings",
                     {**f, "version_id": version_id, "report_id": report_id,
-                     "data": json.dumps(f.get("data", {}), ensure_ascii=False, default=str)}
+                     "data": json.dumps(f.get("data", {}), ensure_ascii=False, default=str)},
                 )  # fmt: skip
             counts = {s: sum(1 for f in findings if f["severity"] == s) for s in ("error", "warning", "advisory")}
             self.db.execute(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from rules.formats import SectionSpec
 from rules.normalize import norm, strip_numbering
@@ -33,12 +34,20 @@ def heading_lines(lines: tuple[str, ...]) -> list[tuple[int, str]]:
     return out
 
 
-def _score(line: str, spec: SectionSpec) -> float:
+@lru_cache(maxsize=4096)
+def _line(line: str) -> tuple[str, str, bool]:
     n = norm(line)
-    core = strip_numbering(n)
-    numbered = bool(_TOP.match(n))
-    forms = [strip_numbering(norm(x)) for x in (spec.heading, *spec.aliases)]
-    best = max(similarity(core, f) for f in forms)
+    return n, strip_numbering(n), bool(_TOP.match(n))
+
+
+@lru_cache(maxsize=256)
+def _forms(spec: SectionSpec) -> tuple[str, ...]:
+    return tuple(strip_numbering(norm(x)) for x in (spec.heading, *spec.aliases))
+
+
+def _score(line: str, spec: SectionSpec) -> float:
+    n, core, numbered = _line(line)
+    best = max(similarity(core, f) for f in _forms(spec))
     if not numbered:
         return best if best >= 0.95 else 0.0
     if best < 0.6 and spec.keywords:
