@@ -43,16 +43,31 @@ _EXTRA = str.maketrans(
 )
 
 
-@lru_cache(maxsize=16384)  # labels recur; a year of unique lines must not pile up
+_CACHED_UP_TO = 200  # characters: labels and headings recur and are cached; whole paragraphs never recur
+
+
 def to_simplified(text: str) -> str:
+    return _to_simplified(text) if len(text) <= _CACHED_UP_TO else _T2S.convert(text)
+
+
+@lru_cache(maxsize=16384)  # labels recur; a year of unique lines must not pile up
+def _to_simplified(text: str) -> str:
     return _T2S.convert(text)
 
 
-@lru_cache(maxsize=16384)  # labels recur; a year of unique lines must not pile up
 def norm(text: str | None) -> str:
     """Canonical form for matching: simplified, half-width, no spaces, 1、→1."""
     if not text:
         return ""
+    return _norm(text) if len(text) <= _CACHED_UP_TO else _normalise(text)
+
+
+@lru_cache(maxsize=16384)  # a cache of long texts only held memory: 16,384 unique paragraphs of a season
+def _norm(text: str) -> str:
+    return _normalise(text)
+
+
+def _normalise(text: str) -> str:
     t = unicodedata.normalize("NFKC", text)  # full-width digits/letters/brackets → half-width
     t = to_simplified(t).translate(_EXTRA)
     t = _SPACE.sub("", t)
