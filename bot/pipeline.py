@@ -323,15 +323,20 @@ def deadline_events(config: Config, store: Store, rules: RuleSet, today: date, s
 
 def _deadline_pass(config: Config, store: Store, rules: RuleSet, today: date, stamp: str, out: list[Any]) -> None:
     published = store.published_body_years()  # one query, not one per body and year
+    grace = timedelta(days=config.deadline_grace_days)
+    dues: dict[tuple[int, str, str], date] = {}  # 5,000 bodies share a handful of (year, type, region) deadlines
     for portal in config.portals:
         for body in portal.bodies:
             for year in config.watched_years(today):
-                due = rules.deadline(year, body.body_type, body.region)
-                if today <= due + timedelta(days=config.deadline_grace_days):
+                if (body.name, year) in published:
+                    continue
+                key = (year, body.body_type, body.region)
+                due = dues.get(key)
+                if due is None:
+                    due = dues[key] = rules.deadline(year, body.body_type, body.region)
+                if today <= due + grace:
                     continue
                 if rules.exempt(body.name, year, "deadline", "deadline.missing", today):
-                    continue
-                if (body.name, year) in published:
                     continue
                 ev = store.record_once(
                     DeadlineMissed(body.name, body.body_type, year, due.isoformat(), portal.name),

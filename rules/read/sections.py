@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from rules.formats import SectionSpec
 from rules.normalize import norm, strip_numbering
-from rules.read.align import align, align_memo, similarity
+from rules.read.align import align, similarity
 from rules.report import SectionHit
 
 _TOP = re.compile(r"^[一二三四五六七八九十]{1,2}[、.]")
@@ -61,11 +61,8 @@ def _score(line: str, spec: SectionSpec) -> float:
 
 def find_sections(lines: tuple[str, ...], specs: tuple[SectionSpec, ...]) -> tuple[list[SectionHit], dict[int, str]]:
     cands = heading_lines(lines)
-    pairs = align_memo(
-        tuple(text for _, text in cands),
-        specs,
-        lambda: align(cands, specs, lambda c, s: _score(c[1], s), threshold=0.65),
-    )
+    # not align_memo(): the candidates include the title line, which names the body, so no two reports share them
+    pairs = align(cands, specs, lambda c, s: _score(c[1], s), threshold=0.65)
     hits = {}
     for ci, si, _ in pairs:
         line_no, text = cands[ci]
