@@ -64,7 +64,9 @@ def main() -> None:
         tmp = Path(t)
         urls = sim.list_pages()
         cfg = tmp / "config.toml"
-        cfg.write_text(sim.config_toml((tmp / "db.sqlite").as_posix()), encoding="utf-8")
+        text = sim.config_toml((tmp / "db.sqlite").as_posix())  # the first look on two worker processes:
+        text = text.replace("years = [2023]\n", "years = [2023]\nworkers = 2\n", 1)  # not what is measured
+        cfg.write_text(text, encoding="utf-8")
         config = load_config(cfg)
         store, _ = open_store(config)
         now = datetime(2026, 11, 27, 9, 0)
