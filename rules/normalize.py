@@ -59,11 +59,16 @@ def norm(text: str | None) -> str:
     """Canonical form for matching: simplified, half-width, no spaces, 1、→1."""
     if not text:
         return ""
-    return _norm(text) if len(text) <= _CACHED_UP_TO else _normalise(text)
+    return _norm(text) if len(text) <= _CACHED_UP_TO else _norm_long(text)
 
 
 @lru_cache(maxsize=16384)  # a cache of long texts only held memory: 16,384 unique paragraphs of a season
 def _norm(text: str) -> str:
+    return _normalise(text)
+
+
+@lru_cache(maxsize=4)  # a report's whole text is normalised by several checks in a row; a few, never a season
+def _norm_long(text: str) -> str:
     return _normalise(text)
 
 

@@ -98,16 +98,23 @@ def _text(el: etree._Element) -> str:
 
 
 def _span(el: etree._Element, attr: str) -> int:
+    value = el.get(attr)
+    if value is None:  # the usual cell
+        return 1
     try:
-        return int(str(el.get(attr, "1")).strip() or 1)
+        return int(value.strip() or 1)
     except ValueError:
         return 1
 
 
+_ROWS = etree.XPath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")  # compiled once, not per table and row
+_CELLS = etree.XPath("./td|./th")
+
+
 def _grid(table: etree._Element) -> list[list[Cell]]:
     rows = []
-    for tr in table.xpath("./tr|./thead/tr|./tbody/tr|./tfoot/tr"):
-        cells = [(_text(td) or None, _span(td, "rowspan"), _span(td, "colspan")) for td in tr.xpath("./td|./th")]
+    for tr in _ROWS(table):
+        cells = [(_text(td) or None, _span(td, "rowspan"), _span(td, "colspan")) for td in _CELLS(tr)]
         rows.append(cells)
     return expand(rows)
 
