@@ -24,6 +24,7 @@ import socket
 import ssl
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from urllib.parse import urljoin, urlsplit
@@ -170,6 +171,38 @@ def _tls_context(ca_bundle: str | None, _mtime: int) -> ssl.SSLContext:
     return ctx
 
 
+class PageCache:
+    """List pages by URL with their validators, so the hourly cycle asks "changed?" (If-None-Match /
+    If-Modified-Since) and an unchanged page costs the portal a 304 instead of the page. Process-wide
+    (Fetchers are per cycle), bounded by bytes; only GETs of pages that came back "ok" are kept."""
+
+    def __init__(self, max_bytes: int = 32 * 1024 * 1024) -> None:
+        self.max_bytes = max_bytes
+        self._items: OrderedDict[str, FetchResult] = OrderedDict()
+        self._size = 0
+
+    def get(self, url: str) -> FetchResult | None:
+        hit = self._items.get(url)
+        if hit is not None:
+            self._items.move_to_end(url)
+        return hit
+
+    def put(self, url: str, result: FetchResult) -> None:
+        if not (result.etag or result.last_modified) or len(result.data) > self.max_bytes // 8:
+            return
+        old = self._items.pop(url, None)
+        if old is not None:
+            self._size -= len(old.data)
+        self._items[url] = result
+        self._size += len(result.data)
+        while self._size > self.max_bytes and self._items:
+            _, dropped = self._items.popitem(last=False)
+            self._size -= len(dropped.data)
+
+
+PAGES = PageCache()
+
+
 class Fetcher:
     """One shared AsyncClient; per-host concurrency and delay; retries with backoff; streamed size cap."""
 
@@ -220,7 +253,11 @@ class Fetcher:
         method: str = "GET",
         form: Mapping[str, str] | None = None,
     ) -> FetchResult:
-        """Fetch with retries on transport errors, 5xx and 429 (Retry-After honoured). Never raises."""
+        """Fetch with retries on transport errors, 5xx and 429 (Retry-After honoured). Never raises.
+        A GET of a list page (``expect="page"``) is revalidated against PAGES: a 304 returns the cached page."""
+        cached = PAGES.get(url) if expect == "page" and method == "GET" and not (etag or last_modified) else None
+        if cached is not None:
+            etag, last_modified = cached.etag, cached.last_modified
         pol = self.policy(url)
         host = urlsplit(url).hostname or ""
         sem = self._sems.setdefault(host, asyncio.Semaphore(max(1, pol.concurrency)))
@@ -245,6 +282,10 @@ class Fetcher:
                 pause = min(pol.max_retry_after, _retry_after(result.headers.get("retry-after"), pause))
             log.info("retrying %s after %s (%.1fs)", host, result.status, pause)
             await asyncio.sleep(pause)
+        if cached is not None and result.status == "not_modified":
+            result = replace(cached, headers={**cached.headers, **result.headers})  # the page as last seen
+        elif expect == "page" and method == "GET" and result.ok:
+            PAGES.put(url, result)
         return replace(result, elapsed=time.monotonic() - start)
 
     async def _once(

@@ -71,3 +71,19 @@ def test_per_portal_ca_bundle_instead_of_turning_verification_off(tmp_path) -> N
     assert p.url.startswith("https://")
     assert plain.status == "network_error" and "CERTIFICATE_VERIFY_FAILED" in (plain.error or "")
     assert trusted.ok
+
+
+def test_list_pages_are_revalidated_and_an_unchanged_one_costs_a_304() -> None:
+    pol = Politeness(allow_private=True, retries=0)
+    page = "<html><body><ul><li>示例区2023年政府信息公开工作年度报告</li></ul></body></html>".encode()
+    with FixturePortal() as portal:
+        portal.routes["/nb/index.html"] = Route(page)
+        url = portal.url + "/nb/index.html"
+        first, second = fetch(url, pol, expect="page")[0], fetch(url, pol, expect="page")[0]
+        assert first.ok and second.ok and second.data == page == first.data  # the page as last seen …
+        assert [s for _, p, s in portal.hits if p == "/nb/index.html"] == [200, 304]  # … for a 304
+        portal.routes["/nb/index.html"] = Route(page.replace(b"2023", b"2024"))
+        third = fetch(url, pol, expect="page")[0]
+        assert third.ok and b"2024" in third.data and portal.hits[-1][2] == 200  # changed: the new page
+        doc = fetch(url, pol, expect="document")[0]  # reports keep their own validators (the store's)
+        assert doc.ok and portal.hits[-1][2] == 200
