@@ -107,13 +107,18 @@ class Store:
         self.migrate()
 
     def migrate(self) -> int:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        for i, script in enumerate(MIGRATIONS[version:], start=version + 1):
+        """Bring the file to the newest schema, one migration per transaction. The version is read again
+        under the write lock: two processes opening a new file at once (the service starting, a command run
+        beside it) must not both apply the same migration."""
+        while self.db.execute("PRAGMA user_version").fetchone()[0] < len(MIGRATIONS):
             with self.tx():
-                for stmt in (s.strip() for s in script.split(";\n")):
+                version = self.db.execute("PRAGMA user_version").fetchone()[0]
+                if version >= len(MIGRATIONS):
+                    break  # the other process finished it while we waited for the lock
+                for stmt in (s.strip() for s in MIGRATIONS[version].split(";\n")):
                     if stmt:
                         self.db.execute(stmt)
-                self.db.execute(f"PRAGMA user_version={i}")
+                self.db.execute(f"PRAGMA user_version={version + 1}")
         return len(MIGRATIONS)
 
     @contextmanager

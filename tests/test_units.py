@@ -192,3 +192,27 @@ def test_align_memo_reuses_a_sequence_and_never_mixes_up_expected_items() -> Non
     assert align_memo(tuple(found), a, lambda: run(found, a)) == first and len(calls) == 1
     other = align_memo(tuple(found), b, lambda: run(found, b))  # same rows, other labels: computed anew
     assert len(calls) == 2 and other != first and other == align(found, b, similarity)
+
+
+def test_processes_opening_a_new_database_at_once_migrate_it_once(tmp_path) -> None:
+    """The service starting while a command opens the same new file: each migration must run exactly once."""
+    import subprocess
+    import sys
+
+    from bot.store import MIGRATIONS, Store
+
+    db = tmp_path / "new.sqlite"
+    code = f"from bot.store import Store; Store({str(db)!r}).close()"
+    procs = [subprocess.Popen([sys.executable, "-c", code], stderr=subprocess.PIPE, text=True) for _ in range(6)]
+    errors = []
+    for p in procs:
+        _out, err = p.communicate(timeout=60)
+        if p.returncode:
+            errors.append(err.strip().splitlines()[-1])
+    assert errors == []
+    store = Store(db)
+    try:
+        assert store.one("PRAGMA user_version")["user_version"] == len(MIGRATIONS)
+        assert store.one("SELECT count(*) AS n FROM fts_state")["n"] == 1  # migration 5 ran once, not twice
+    finally:
+        store.close()
