@@ -29,21 +29,14 @@ from bot.config import load_config  # noqa: E402
 from bot.notify import open_store  # noqa: E402
 from bot.pipeline import scan_all  # noqa: E402
 from rules.config import load_rules  # noqa: E402
+from tests.procs import children  # noqa: E402
 
 EXCLUDE: set[int] = set()  # the portal simulator's process: the portals' CPU is not nianbao's
 
 
 def _live_children() -> list[int]:
     """Our running child processes (the analysis workers, a parsing child), not the simulator."""
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == os.getpid() and int(stat.parent.name) not in EXCLUDE:
-            out.append(int(stat.parent.name))
-    return out
+    return [pid for pid in children(os.getpid()) if pid not in EXCLUDE]
 
 
 def cpu() -> float:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bot import notify
 from bot.config import ConfigError, load_config
-from bot.service import _guard, _load, describe_event, in_season, now_local
+from bot.service import _guard, _load, describe_event, in_season, now_local, opened
 from bot.store import Store
 from rules.config import RulesError, load_rules
 
@@ -96,11 +96,8 @@ def cmd_health(args: argparse.Namespace) -> int:
     from bot.health import render as render_health
 
     config, _rules = _load(args.config)
-    store = Store(config.database)
-    try:
-        now = now_local()
+    now = now_local()
+    with opened(config) as store:
         h = check_health(config, store, now, in_season(now))
-    finally:
-        store.close()
     print(json.dumps(asdict(h), ensure_ascii=False) if args.json else render_health(h))
     return 0 if h.ok else 1

@@ -170,24 +170,24 @@ def main(argv: list[str] | None = None) -> int:
     from bot.logs import setup
 
     setup(args.verbose)
-    from bot import admin_commands, scorecard, service
+    from bot import admin_commands, read_commands, scorecard, service
 
     handlers = {
         "check": cmd_check,
         "demo": cmd_demo,
         "scan": service.cmd_scan,
         "run": service.cmd_run,
-        "status": service.cmd_status,
-        "reports": service.cmd_reports,
-        "show": service.cmd_show,
-        "config": service.cmd_config,
-        "notify": service.cmd_notify,
-        "alerts": service.cmd_alerts,
+        "status": read_commands.cmd_status,
+        "reports": read_commands.cmd_reports,
+        "show": read_commands.cmd_show,
+        "config": read_commands.cmd_config,
+        "notify": read_commands.cmd_notify,
+        "alerts": read_commands.cmd_alerts,
         "rules": admin_commands.cmd_rules,
         "recheck": admin_commands.cmd_recheck,
         "health": admin_commands.cmd_health,
         "scorecard": scorecard.cmd_scorecard,
-        "search": service.cmd_search,
+        "search": read_commands.cmd_search,
     }
     return handlers[args.command](args)
 

@@ -1,6 +1,6 @@
 """The service: one scan cycle (`scan`), the scheduled service (`run`: scans, delivery worker, reminders,
-rules reload, until SIGTERM) and the read-only commands over the store (status, reports, show, alerts,
-notify, config check). The admin's commands live in bot/admin_commands.py, the demo in bot/demo.py."""
+rules reload, until SIGTERM). The read-only commands over the store live in bot/read_commands.py, the
+admin's in bot/admin_commands.py, the demo in bot/demo.py."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ import logging
 import signal
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
@@ -21,7 +22,6 @@ from zoneinfo import ZoneInfo
 from bot import notify
 from bot.config import Config, ConfigError, load_config
 from bot.pipeline import ScanResult, scan_all
-from bot.status import matrix, render
 from bot.store import Store
 from bot.summary import pad
 from rules.config import RulesError, RuleSet, load_rules
@@ -30,7 +30,6 @@ from scrapers import net
 TZ = ZoneInfo("Asia/Shanghai")
 SHUTDOWN_GRACE = 10  # seconds a SIGTERM waits for in-flight scans
 log = logging.getLogger(__name__)
-_SEV = {"error": "错误", "warning": "警告", "advisory": "提示"}
 
 
 def now_local() -> datetime:
@@ -42,6 +41,16 @@ def _load(path: Path) -> tuple[Config, RuleSet]:
     if config.path is None:
         raise ConfigError(f"{path}: 找不到配置文件 / config file not found")
     return config, load_rules(config.rules_dir)
+
+
+@contextlib.contextmanager
+def opened(config: Config) -> Iterator[Store]:
+    """The configured store for one command, closed whatever happens."""
+    store = Store(config.database)
+    try:
+        yield store
+    finally:
+        store.close()
 
 
 def _guard(fn: Any) -> Any:
@@ -147,93 +156,6 @@ def cmd_scan(args: argparse.Namespace) -> int:
         if config.channels:
             print(f"  告警：已发送 {stats.sent}，待重试 {stats.retried}，死信 {stats.dead}（nianbao notify status）")
     return 0 if all(r.complete for r in results) else 1
-
-
-@_guard
-def cmd_status(args: argparse.Namespace) -> int:
-    config, rules = _load(args.config)
-    store = Store(config.database)
-    rows = matrix(config, store, rules, now_local().date())
-    if args.year:
-        rows = [r for r in rows if r["year"] == args.year]
-    print(json.dumps(rows, ensure_ascii=False) if args.json else render(rows))
-    return 0
-
-
-@_guard
-def cmd_reports(args: argparse.Namespace) -> int:
-    config, _rules = _load(args.config)
-    rows = Store(config.database).reports(args.year)
-    if args.json:
-        print(json.dumps(rows, ensure_ascii=False))
-        return 0
-    for r in rows:
-        print(
-            f"  #{r['id']:<4}{pad(r['body'] or '?', 26)}{r['year'] or '?':<6}{r['status']:<10}"
-            f"{r['published'] or '-':<12}错误 {r['errors']} 警告 {r['warnings']}  {r['url']}"
-        )
-    return 0
-
-
-@_guard
-def cmd_search(args: argparse.Namespace) -> int:
-    """Which stored reports say this (full text of the current versions)."""
-    config, _rules = _load(args.config)
-    store = Store(config.database)
-    try:
-        rows = store.search(args.text, args.year)
-    finally:
-        store.close()
-    if args.json:
-        print(json.dumps(rows, ensure_ascii=False))
-        return 0
-    print(f"“{args.text}”：{len(rows)} 份年报" + ("（只列前 200 份）" if len(rows) >= 200 else ""))
-    for r in rows:
-        print(f"  #{r['id']:<4}{pad(r['body'] or '?', 26)}{r['year'] or '?':<6}{r['url']}")
-        if r["snippet"]:
-            print(f"        {' '.join(r['snippet'].split())}")
-    return 0 if rows else 1
-
-
-@_guard
-def cmd_show(args: argparse.Namespace) -> int:
-    config, _rules = _load(args.config)
-    store = Store(config.database)
-    rep = store.report_by_id(args.id)
-    if rep is None:
-        print(f"没有编号为 {args.id} 的年报 / no report #{args.id}", file=sys.stderr)
-        return 2
-    findings = store.findings_of(args.id)
-    if args.json:
-        print(json.dumps({"report": rep, "findings": findings}, ensure_ascii=False))
-        return 0
-    print(f"#{rep['id']} {rep['title']}\n  {rep['url']}\n  状态：{rep['status']}  首次发现：{rep['first_seen']}")
-    for f in findings:
-        print(f"   [{_SEV.get(f['severity'], f['severity'])}] {f['kind']} @ {f['where']}：{f['message']}")
-    return 0
-
-
-@_guard
-def cmd_notify(args: argparse.Namespace) -> int:
-    config, rules = _load(args.config)
-    return notify.cmd_notify(args, config, now_local, rules.templates)
-
-
-@_guard
-def cmd_alerts(args: argparse.Namespace) -> int:
-    config, _rules = _load(args.config)
-    return notify.cmd_alerts(args, config)
-
-
-@_guard
-def cmd_config(args: argparse.Namespace) -> int:
-    config, rules = _load(args.config)
-    bodies = sum(len(p.bodies) for p in config.portals)
-    print(
-        f"配置有效 / config OK: {len(config.portals)} 个门户，{bodies} 个机关，{len(config.channels)} 个告警通道，"
-        f"{len(config.policy.routes)} 条路由，数据库 {config.database}，规则 {rules.source}"
-    )
-    return 0
 
 
 @_guard

@@ -13,13 +13,12 @@ from pathlib import Path
 from bot.scorecard.model import Scorecard, build
 from bot.scorecard.page import headline_sentence, render_page
 from bot.scorecard.publish import write_atomic, write_pages
-from bot.store import Store
 
 __all__ = ["Scorecard", "build", "render_page", "write_atomic", "write_pages"]
 
 
 def cmd_scorecard(args: argparse.Namespace) -> int:
-    from bot.service import _guard, _load, now_local
+    from bot.service import _guard, _load, now_local, opened
 
     @_guard
     def run(args: argparse.Namespace) -> int:
@@ -31,11 +30,8 @@ def cmd_scorecard(args: argparse.Namespace) -> int:
             known = "、".join(sorted(r for r in regions if r)) or "（配置中没有填写地区）"
             print(f"没有地区“{args.region}” / unknown region; 已配置的地区：{known}", file=sys.stderr)
             return 2
-        store = Store(config.database)
-        try:
+        with opened(config) as store:
             card = build(config, store, rules, year, now, args.region)
-        finally:
-            store.close()
         page = render_page(card, config.scorecard.title)
         if str(args.out) == "-":
             sys.stdout.write(page)

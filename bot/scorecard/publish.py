@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Callable
 from dataclasses import asdict
@@ -117,23 +118,27 @@ def digest_composer(
 def page_route(config: Config, health: Callable[[], dict[str, Any]]) -> Callable[[str], tuple[int, str, bytes]]:
     """/ (the latest year), /scorecard-YEAR.html and /healthz; nothing else, nothing writable."""
     sc = config.scorecard
-    files: dict[str, Path] = {}
-    if sc.path is not None:
-        files = {"/": sc.path, f"/{sc.path.name}": sc.path}
-        for year in range(2019, 2101):
-            other = sc.path.with_name(f"{sc.path.stem}-{year}{sc.path.suffix}")
-            files[f"/{other.name}"] = other
+    other_year = re.compile(rf"/{re.escape(sc.path.stem)}-(\d{{4}}){re.escape(sc.path.suffix)}") if sc.path else None
+
+    def target(path: str) -> Path | None:
+        if sc.path is None:
+            return None
+        if path in ("/", f"/{sc.path.name}"):
+            return sc.path
+        if other_year and other_year.fullmatch(path):  # a fixed shape: nothing else reaches the disk
+            return sc.path.with_name(path[1:])
+        return None
 
     def route(path: str) -> tuple[int, str, bytes]:
         if path == "/healthz":
             state = health()
             body = json.dumps(state, ensure_ascii=False, indent=1, default=str).encode("utf-8")
             return (200 if state.get("ok") else 503), "application/json; charset=utf-8", body
-        target = files.get(path)
-        if target is None:
+        found = target(path)
+        if found is None:
             return 404, TEXT, "没有这个页面 / not found\n".encode()
         try:
-            return 200, HTML, target.read_bytes()
+            return 200, HTML, found.read_bytes()
         except FileNotFoundError:
             return 503, TEXT, "页面尚未生成，第一轮扫描后即可查看 / not generated yet\n".encode()
 

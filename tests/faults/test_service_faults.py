@@ -16,6 +16,7 @@ from bot.fixture_portal import Route
 from bot.health import check_health
 from bot.store import Store
 from tests.alerting import report
+from tests.procs import children
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 27, 9, 0)
@@ -151,18 +152,6 @@ if __name__ == "__main__":
 """
 
 
-def _children(pid: int) -> list[int]:
-    out = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid and fields[0] != "Z":
-            out.append(int(stat.parent.name))
-    return out
-
-
 def test_analysis_workers_leave_with_a_killed_parent(tmp_path: Path) -> None:
     """[service] workers > 0, then kill -9 of the service: its worker processes do not linger."""
     from tests.conftest import FILES
@@ -175,7 +164,7 @@ def test_analysis_workers_leave_with_a_killed_parent(tmp_path: Path) -> None:
     )  # fmt: skip
     try:
         assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
-        workers = _children(proc.pid)
+        workers = children(proc.pid)
         assert len(workers) >= 2
         proc.send_signal(signal.SIGKILL)
         proc.wait(timeout=10)
