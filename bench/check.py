@@ -34,6 +34,7 @@ def one(data: bytes, name: str, rules, cold: bool = True) -> float:  # type: ign
     if cold:  # forget the alignments of this very file: the figure is for a report never seen before
         align._MEMO.clear()
         sections._line.cache_clear()
+        sections._score.cache_clear()
         normalize._norm_long.cache_clear()
     t = time.perf_counter()
     report = read(extract(data, name), rules.formats)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from rules.checks.base import Context
@@ -110,3 +110,66 @@ def test_the_identity_fast_path_agrees_with_the_full_evaluation(table, edits, dr
                 assert full.computable and (full.lhs, full.rhs) == quick, ident.text
             else:
                 assert not full.computable, ident.text  # it defers only what evaluate() cannot compute either
+
+
+# Chinese prose with everything that makes NFKC interesting: full-width forms, compatibility ideographs,
+# circled numbers, combining marks, Hangul jamo, characters beyond the BMP, whitespace of every kind.
+_ALPHABET = st.one_of(
+    st.characters(min_codepoint=0x4E00, max_codepoint=0x4E60),
+    st.characters(min_codepoint=0xFF00, max_codepoint=0xFFEF),
+    st.sampled_from(list("，。、：；（）“”《》【】〔〕於傢—–·•①㈠㎡\u3000\u00a0 \t\n0123456789abcAB.、")),
+    st.sampled_from(["\u0301", "\u0308", "\u1100", "\u1161", "\u11a8", "\uac00", "\u0b47", "\u0b3e", "\uf900"]),
+    st.characters(min_codepoint=0x1D400, max_codepoint=0x1D40F),
+    st.characters(codec="utf-8"),
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.text(_ALPHABET, max_size=60))
+@example("123、a1、b.5、12、3、٣、（一）１、")
+@example("關於第二十條第（一）項 “依申請” ①㈠\u3000e\u0301")
+def test_the_fast_normalisation_equals_the_reference(text: str) -> None:
+    """norm() avoids NFKC over whole texts and str.translate; it must give exactly what they give."""
+    import re
+    import unicodedata
+
+    from rules import normalize as N
+
+    assert N._nfkc(text) == unicodedata.normalize("NFKC", text)
+    t = N._T2S.convert(unicodedata.normalize("NFKC", text)).translate(str.maketrans(N._EXTRA))
+    t = re.sub(r"(?<![\d.])(\d{1,2})、", r"\1.", re.sub(r"\s+", "", t))
+    assert N._normalise(text) == t
+
+
+def _reference_align(s: list[list[float]], threshold: float) -> list[tuple[int, int, float]]:
+    """The cell-by-cell dynamic programme align_scores() replaced (kept here as its oracle)."""
+    n, m = len(s), len(s[0]) if s else 0
+    best = [[0.0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            take = s[i][j] + best[i + 1][j + 1] if s[i][j] >= threshold else -1.0
+            best[i][j] = max(take, best[i + 1][j], best[i][j + 1])
+    out, i, j = [], 0, 0
+    while i < n and j < m:
+        if s[i][j] >= threshold and abs(best[i][j] - (s[i][j] + best[i + 1][j + 1])) < 1e-9:
+            out.append((i, j, s[i][j]))
+            i, j = i + 1, j + 1
+        elif best[i][j] == best[i + 1][j]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+_SCORE = st.sampled_from([0.0, 0.3, 0.6, 0.61, 0.85, 0.88, 0.9, 1.0, 1.01])
+_MATRIX = st.integers(1, 12).flatmap(
+    lambda m: st.lists(st.lists(_SCORE, min_size=m, max_size=m), min_size=1, max_size=14)
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_MATRIX, st.sampled_from([0.5, 0.6, 0.65]))
+def test_the_row_wise_alignment_equals_the_cell_by_cell_one(matrix: list[list[float]], threshold: float) -> None:
+    from rules.read.align import align_scores
+
+    assert align_scores(matrix, threshold) == _reference_align(matrix, threshold)

@@ -10,6 +10,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
 from difflib import SequenceMatcher
 from functools import lru_cache
+from itertools import accumulate
 from typing import TypeVar
 
 A = TypeVar("A")
@@ -40,15 +41,23 @@ def align(
     found: Sequence[A], expected: Sequence[B], score: Callable[[A, B], float], threshold: float = 0.6
 ) -> list[tuple[int, int, float]]:
     """Monotonic assignment maximising the summed score; returns (found index, expected index, score)."""
-    n, m = len(found), len(expected)
+    return align_scores([[score(f, e) for e in expected] for f in found], threshold)
+
+
+def align_scores(s: Sequence[Sequence[float]], threshold: float = 0.6) -> list[tuple[int, int, float]]:
+    """align() on a ready score matrix (s[i][j]: found i against expected j), for callers that score a
+    found item against all expected ones at once (and can cache that row)."""
+    n = len(s)
+    m = len(s[0]) if n else 0
     if not n or not m:
         return []
-    s = [[score(f, e) for e in expected] for f in found]
+    # best[i][j]: the best sum using found[i:] and expected[j:]. Per row, "take (i, j) or skip i" is
+    # element-wise and "or skip j" is a suffix maximum: two C-level passes instead of m Python steps.
     best = [[0.0] * (m + 1) for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
-        for j in range(m - 1, -1, -1):
-            take = s[i][j] + best[i + 1][j + 1] if s[i][j] >= threshold else -1.0
-            best[i][j] = max(take, best[i + 1][j], best[i][j + 1])
+        below = best[i + 1]
+        cand = [max(v + below[j + 1] if v >= threshold else -1.0, below[j]) for j, v in enumerate(s[i])]
+        best[i] = [*reversed(list(accumulate(reversed(cand), max))), 0.0]
     out = []
     i = j = 0
     while i < n and j < m:

@@ -45,13 +45,21 @@ def _forms(spec: SectionSpec) -> tuple[str, ...]:
     return tuple(strip_numbering(norm(x)) for x in (spec.heading, *spec.aliases))
 
 
+@lru_cache(maxsize=256)
+def _keywords(spec: SectionSpec) -> tuple[str, ...]:
+    return tuple(norm(k) for k in spec.keywords)
+
+
+@lru_cache(maxsize=16384)  # table labels and standard headings recur in every report of a season
 def _score(line: str, spec: SectionSpec) -> float:
     n, core, numbered = _line(line)
-    best = max(similarity(core, f) for f in _forms(spec))
-    if not numbered:
+    if not numbered:  # only a (near-)exact match counts: a ratio >= 0.95 needs lengths within ~10 %
+        close = [f for f in _forms(spec) if 2 * min(len(core), len(f)) >= 0.95 * (len(core) + len(f))]
+        best = max((similarity(core, f) for f in close), default=0.0)
         return best if best >= 0.95 else 0.0
+    best = max(similarity(core, f) for f in _forms(spec))
     if best < 0.6 and spec.keywords:
-        hits = sum(1 for k in spec.keywords if norm(k) in core)
+        hits = sum(1 for k in _keywords(spec) if k in core)
         if hits and len(core) <= 30:
             best = max(best, 0.6 + 0.05 * hits)
     if n[0] == _CN[spec.no - 1]:

@@ -12,7 +12,7 @@ from typing import Any
 
 from rules.formats import Label, TableSpec
 from rules.normalize import norm, strip_numbering
-from rules.read.align import align, align_memo, similarity
+from rules.read.align import align, align_memo, align_scores, similarity
 from rules.read.rows import Row, take_values
 from rules.read.values import parse_value, split_run_together
 from rules.report import Note
@@ -42,20 +42,39 @@ def _core(text: str) -> str:
     return strip_numbering(norm(text))
 
 
-def label_score(row: Row, label: Label) -> float:
-    """How well a row's labels name ``label`` (the most specific label is the last one)."""
+_ROW_SCORES: dict[int, tuple[tuple[Label, ...], dict[str, tuple[float, ...]]]] = {}
+_ROW_SCORES_MAX = 8192  # distinct label texts per label list; a season has a few hundred
+
+
+def _scores(core: str, labels: tuple[Label, ...]) -> tuple[float, ...]:
+    """A label text scored against every label of a list at once, remembered per list (the format's own
+    tuple, by identity; the stored reference keeps its id from being reused): a table's rows are matched
+    against the same 30 labels in every report, and their texts recur just as ``similarity``'s pairs do."""
+    entry = _ROW_SCORES.get(id(labels))
+    if entry is None or entry[0] is not labels:
+        entry = _ROW_SCORES[id(labels)] = (labels, {})
+    known = entry[1]
+    got = known.get(core)
+    if got is None:
+        if len(known) >= _ROW_SCORES_MAX:
+            known.clear()
+        got = known[core] = tuple(max(similarity(core, f) for f in lab.forms) for lab in labels)
+    return got
+
+
+def _row_scores(row: Row, labels: tuple[Label, ...]) -> tuple[float, ...] | list[float]:
+    """How well a row's labels name each label (the most specific label is the last one; a row with
+    values gets a hair more, so a value row wins over its own wrapped label line)."""
     if not row.labels:
-        return 0.0
-    core = _core(row.labels[-1])
-    forms = label.forms
-    best = similarity(core, forms[0]) if len(forms) == 1 else max(similarity(core, f) for f in forms)
-    return best + (0.01 if row.has_values else 0.0)
+        return (0.0,) * len(labels)
+    got = _scores(_core(row.labels[-1]), labels)
+    return [v + 0.01 for v in got] if row.has_values else got
 
 
 def _aligned(found: list[Row], labels: tuple[Label, ...]) -> list[tuple[int, int, float]]:
-    """align() of rows to labels; label_score() reads only a row's last label and whether it has values."""
+    """align() of rows to labels; a row's score reads only its last label and whether it has values."""
     signature = tuple((r.labels[-1] if r.labels else "", r.has_values) for r in found)
-    return align_memo(signature, labels, lambda: align(found, labels, label_score))
+    return align_memo(signature, labels, lambda: align_scores([_row_scores(r, labels) for r in found], 0.6))
 
 
 def _attach_orphans(rows: list[Row], labels: tuple[Label, ...]) -> list[Row]:
@@ -65,7 +84,7 @@ def _attach_orphans(rows: list[Row], labels: tuple[Label, ...]) -> list[Row]:
     out = list(rows)
     used: set[int] = set()
     for i, r in enumerate(out):
-        if r.values or not r.labels or max(label_score(r, lab) for lab in labels) < 0.6:
+        if r.values or not r.labels or max(_row_scores(r, labels)) < 0.6:
             continue
         nxt, prv = i + 1, i - 1
         if nxt < len(out) and not out[nxt].labels and out[nxt].values and nxt not in used:
