@@ -173,3 +173,33 @@ def test_the_row_wise_alignment_equals_the_cell_by_cell_one(matrix: list[list[fl
     from rules.read.align import align_scores
 
     assert align_scores(matrix, threshold) == _reference_align(matrix, threshold)
+
+
+def _reference_expand(rows: list[list[tuple]], max_span: int = 60) -> list[list]:
+    """The slot-dictionary expansion grid.expand() replaced (kept here as its oracle)."""
+    grid: dict[tuple[int, int], object] = {}
+    n_rows = width = 0
+    for r, row in enumerate(rows):
+        n_rows, c = r + 1, 0
+        for text, rowspan, colspan in row:
+            while (r, c) in grid:
+                c += 1
+            rs, cs = min(max(rowspan, 1), max_span), min(max(colspan, 1), max_span)
+            for dr in range(rs):
+                for dc in range(cs):
+                    grid.setdefault((r + dr, c + dc), text)
+            c += cs
+            width = max(width, c)
+    n_rows = max([n_rows] + [rr + 1 for rr, _ in grid])
+    return [[grid.get((r, c)) for c in range(width)] for r in range(n_rows)]
+
+
+_SPAN_CELL = st.tuples(st.one_of(st.none(), st.text("abc1", max_size=2)), st.integers(-1, 4), st.integers(-1, 4))
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.lists(_SPAN_CELL, max_size=6), max_size=7), st.sampled_from([2, 3, 60]))
+def test_the_row_wise_grid_equals_the_slot_dictionary(rows: list[list[tuple]], max_span: int) -> None:
+    from scrapers.extract.grid import expand
+
+    assert expand(rows, max_span) == _reference_expand(rows, max_span)

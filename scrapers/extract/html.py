@@ -94,7 +94,7 @@ _CONTENT_XPATH = [etree.XPath(_xpath_for(s)) for s in _CONTENT]
 
 
 def _text(el: etree._Element) -> str:
-    return _WS.sub(" ", el.text_content()).strip()
+    return " ".join(el.text_content().split())  # = _WS.sub(" ", …).strip(): str.split knows \xa0 and \u3000
 
 
 def _span(el: etree._Element, attr: str) -> int:
@@ -111,12 +111,15 @@ _ROWS = etree.XPath("./tr|./thead/tr|./tbody/tr|./tfoot/tr")  # compiled once, n
 _CELLS = etree.XPath("./td|./th")
 
 
+def _spans(td: etree._Element) -> tuple[int, int]:
+    """(rowspan, colspan). Most cells have no attribute at all: one keys() call instead of two get()s."""
+    if not td.keys():
+        return 1, 1
+    return _span(td, "rowspan"), _span(td, "colspan")
+
+
 def _grid(table: etree._Element) -> list[list[Cell]]:
-    rows = []
-    for tr in _ROWS(table):
-        cells = [(_text(td) or None, _span(td, "rowspan"), _span(td, "colspan")) for td in _CELLS(tr)]
-        rows.append(cells)
-    return expand(rows)
+    return expand([(_text(td) or None, *_spans(td)) for td in _CELLS(tr)] for tr in _ROWS(table))
 
 
 def _is_data_table(rows: list[list[Cell]]) -> bool:
