@@ -4,6 +4,7 @@ page only links its report (PDF/DOC/…), read the best attachment while keeping
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 from scrapers.document import Document, unreadable
@@ -25,17 +26,37 @@ PAGE_EVIDENCE = (
 )
 
 
-async def document_from(fetcher: Fetcher, url: str, data: bytes, ctype: str | None) -> tuple[Document, str | None]:
+Extract = Callable[[bytes, str, str | None], Awaitable[Document]]
+
+
+async def _in_thread(data: bytes, url: str, ctype: str | None) -> Document:
+    return await asyncio.to_thread(extract, data, url, ctype)
+
+
+def links_attachments(doc: Document) -> bool:
+    """An article page that links its report (PDF/DOC/…) rather than holding the tables itself."""
+    return doc.kind == "html" and len(doc.tables) < 3 and bool(doc.meta.get("attachments"))
+
+
+async def document_from(
+    fetcher: Fetcher, url: str, data: bytes, ctype: str | None, extractor: Extract = _in_thread
+) -> tuple[Document, str | None]:
     """(Document, the attachment URL it came from or None)."""
-    doc = await asyncio.to_thread(extract, data, url, ctype)
-    if doc.kind != "html" or len(doc.tables) >= 3 or not doc.meta.get("attachments"):
+    return await with_attachments(fetcher, await extractor(data, url, ctype), extractor)
+
+
+async def with_attachments(
+    fetcher: Fetcher, doc: Document, extractor: Extract = _in_thread
+) -> tuple[Document, str | None]:
+    """The page's Document, or the best of its attachments when it only links its report."""
+    if not links_attachments(doc):
         return doc, None
     best, used = doc, None
     for link in [u for u in doc.meta["attachments"].splitlines() if u.startswith("http")][:MAX_ATTACHMENTS]:
         res = await fetcher.fetch(link, expect="binary")
         if not res.ok:
             continue
-        att = await asyncio.to_thread(extract, res.data, res.url, res.content_type)
+        att = await extractor(res.data, res.url, res.content_type)
         if att.unreadable or len(att.tables) <= len(best.tables):
             continue
         best = replace(att, meta={**att.meta, **{k: doc.meta[k] for k in PAGE_EVIDENCE if k in doc.meta}})

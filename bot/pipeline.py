@@ -16,10 +16,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from bot.analysis import Analyser, analyser
+from bot.analysis import Analyser, Job, analyser
 from bot.checking import Outcome, to_json
 from bot.config import Body, Config, Portal
-from bot.documents import document_from
+from bot.documents import with_attachments
 from bot.events import (
     DeadlineMissed,
     FindingsChanged,
@@ -118,23 +118,29 @@ async def process_link(
         store.touch(rep["id"], stamp, res.etag, res.last_modified)  # same bytes: no re-parse
         result.unchanged += 1
         return
-    doc, attachment = await document_from(fetcher, link.url, res.data, res.content_type)
     first_seen = rep["first_seen"][:10] if rep else now.date().isoformat()
     extra = {"first_seen": first_seen, **({"list_date": link.list_date.isoformat()} if link.list_date else {})}
-    doc = replace(doc, meta={**extra, **doc.meta})
-    body = match_body(portal, link.title, None)
-    report = await an.read(doc, link.year, body.body_type if body else None)  # on a worker core
-    body = body or match_body(portal, link.title, report.body)
+    named = match_body(portal, link.title, None)  # the list title usually names the body: check in one go
+    key = (named.name, link.year) if named and link.year else None
+    job = Job(link.url, now.date(), link.year, extra, named, key, store.previous_snapshot(*key) if key else None)
+    done = await an.analyse(res.data, link.url, res.content_type, job)  # extract, read, check: on a worker core
+    attachment = None
+    if done.doc is not None:  # the page only links its report: fetch the attachments here, read them there
+        doc, attachment = await with_attachments(fetcher, done.doc, an.extract)
+        done = await an.analyse_doc(doc, job)
+    report = done.report
+    assert report is not None
+    body = None if named else match_body(portal, link.title, report.body)
     if body:
         report = replace(report, body=body.name, body_type=body.body_type, region=body.region or None)
-    report = replace(report, source=link.url)
     if rep and not report.unreadable and report.text and store.current_text(rep["id"]) == report.text:
         # new bytes, same words (a visit counter, a re-rendered template): not a new version, no alert
         store.touch(rep["id"], stamp, res.etag, res.last_modified, content_hash=digest)
         result.unchanged += 1
         return
-    prev = store.previous_snapshot(report.body, report.year)
-    findings = await an.check(report, prev, now.date())
+    findings = done.findings
+    if findings is None:  # the report was not the (body, year) its list entry named
+        findings = await an.check(report, store.previous_snapshot(report.body, report.year), now.date())
     outcome = Outcome(link.url, report, findings, report.unreadable, attachment)
     out = to_json(outcome, rules)
     rows = finding_rows(findings, report, rules)
