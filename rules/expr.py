@@ -150,6 +150,47 @@ class Identity:
             sides.append(tuple(terms))
         return tuple(sides)
 
+    @cached_property
+    def quick(self) -> Callable[[Mapping[str, Any]], tuple[Number, Number] | None] | None:
+        """quick_sides() of a formula without globs, as one generated function (None for a glob).
+        Walking each reference's path in a loop cost ~10 µs per reference, 40 formulas per report."""
+        return _generate(self.linear)
+
+
+def _generate(linear: tuple[tuple[tuple[int, Any], ...], ...]) -> Callable[..., Any] | None:
+    """Python source from the parsed formula: keys as repr() literals, so no text of the rules file is
+    ever code. ``d['t']['r']['c']`` raises KeyError/TypeError exactly where _quick_ref() gives up."""
+    loads: list[str] = []
+    sides: list[str] = []
+    for terms in linear:
+        expr = "0"
+        for sign, term in terms:
+            op = "+" if sign > 0 else "-"
+            if isinstance(term, Ref):
+                if term.globbed:
+                    return None
+                loads.append(f"v{len(loads)} = d" + "".join(f"[{part!r}]" for part in term.path))
+                expr += f" {op} v{len(loads) - 1}"
+            else:
+                expr += f" {op} {float(term)!r}" if isinstance(term, float) else f" {op} {int(term)!r}"
+        sides.append(expr)
+    numeric = " or ".join(f"type(v{i}) not in N" for i in range(len(loads))) or "False"
+    src = "\n".join(
+        [
+            "def quick(d, N=(int, float)):",
+            "    try:",
+            *(f"        {line}" for line in loads or ["pass"]),
+            "    except (KeyError, TypeError):",
+            "        return None",
+            f"    if {numeric}:",
+            "        return None",
+            f"    return ({sides[0]}, {sides[1]})",
+        ]
+    )
+    namespace: dict[str, Any] = {}
+    exec(compile(src, "<identity>", "exec"), namespace)
+    return namespace["quick"]
+
 
 def _flatten(node: Node, sign: int, out: list[tuple[int, Any]]) -> None:
     if node.op in ("num", "ref"):
@@ -279,6 +320,13 @@ def quick_sides(
     evaluate() (which also says which cells were used, for a finding's message). Most identities of most
     reports hold: this is the path they take, at a fraction of evaluate()'s cost. ``universe`` is called
     only for a glob (the rows it must find)."""
+    fast = identity.quick
+    return fast(data) if fast is not None else _walk_sides(identity, data, universe)
+
+
+def _walk_sides(
+    identity: Identity, data: Mapping[str, Any], universe: Callable[[], Universe] = dict
+) -> tuple[Number, Number] | None:
     values = []
     for terms in identity.linear:
         total: Number = 0

@@ -203,3 +203,51 @@ def test_the_row_wise_grid_equals_the_slot_dictionary(rows: list[list[tuple]], m
     from scrapers.extract.grid import expand
 
     assert expand(rows, max_span) == _reference_expand(rows, max_span)
+
+
+_KEY = st.sampled_from(["a", "1"])
+_LEAF = st.one_of(st.integers(-3, 9), st.floats(-2, 2, allow_nan=False), st.none(), st.just("—"), st.just(True))
+
+
+def _level(inner: st.SearchStrategy) -> st.SearchStrategy:
+    """Mostly both keys present (so whole paths resolve), sometimes one missing, sometimes a stray value."""
+    full = st.fixed_dictionaries({"a": inner, "1": inner})
+    return st.one_of(full, full, full, st.dictionaries(_KEY, inner, max_size=1), _LEAF)
+
+
+_NODE = _level(_level(_level(_LEAF)))  # table → row → column → cell
+_TERM = st.one_of(
+    st.tuples(_KEY, _KEY, _KEY).map(lambda p: "t." + ".".join(f'"{k}"' for k in p)),
+    st.integers(0, 5).map(str),
+    st.just("1.5"),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from("+-"), _TERM), min_size=1, max_size=4),
+    st.lists(st.tuples(st.sampled_from("+-"), _TERM), min_size=1, max_size=4),
+    st.dictionaries(st.just("t"), _NODE, max_size=1),
+)
+@example([("+", 'c."a"."a"."a"'), ("-", "1.5")], [("-", 'c."a"."1"."a"')], {"t": {}})
+@example(
+    [("+", 't."a"."a"."a"')],
+    [("-", "2"), ("+", 't."1"."a"."1"')],
+    {"t": {"a": {"a": {"a": 3}}, "1": {"a": {"1": 2.5}}}},
+)
+@example([("+", 't."a"."a"."a"')], [("+", "0")], {"t": {"a": {"a": {"a": None}}}})
+@example([("+", 't."a"."a"."a"')], [("+", "0")], {"t": {"a": {"a": {"a": "—"}}}})
+@example([("+", 't."a"."a"."a"')], [("+", "0")], {"t": {"a": {"a": {"a": True}}}})
+@example([("+", 't."a"."a"."a"')], [("+", "0")], {"t": {"a": "—"}})
+@example([("+", 't."a"."a"."a"')], [("+", "0")], {"t": {"a": {"a": 7}}})
+def test_the_generated_identity_equals_the_path_walk(left: list, right: list, data: dict) -> None:
+    """Identity.quick (generated code) gives exactly what walking each reference's path gives."""
+    from rules.expr import _walk_sides, parse_identity
+
+    side = lambda terms: " ".join(f"{op} {t}" for op, t in terms).lstrip("+ ")  # noqa: E731
+    ident = parse_identity(f"{side(left) or '0'} = {side(right) or '0'}")
+    assert ident.quick is not None
+    got, want = ident.quick(data), _walk_sides(ident, data)
+    assert got == want and type(got) is type(want), (ident.text, data)
+    if got is not None:
+        assert [type(v) for v in got] == [type(v) for v in want]

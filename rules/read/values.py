@@ -19,6 +19,15 @@ def parse_value(text: str | None) -> Value:
     """Number when the cell is a number (units and thousands separators allowed), else the text."""
     if text is None:
         return None
+    return _parse_value(text) if len(text) <= 40 else _parse(text)
+
+
+@lru_cache(maxsize=50_000)  # "0", "1", "/" …: a table's cells repeat within a report and across a season
+def _parse_value(text: str) -> Value:
+    return _parse(text)
+
+
+def _parse(text: str) -> Value:
     t = norm(text).replace(",", "")
     if not t:
         return None
@@ -45,18 +54,35 @@ def is_value_text(text: str | None) -> bool:
 
 
 _NUM_TOKEN = re.compile(r"^-?\d[\d,]*(?:\.\d+)?(?:万元|元)?$")
+_GLUED = re.compile(r"^(.*\D)(\d+)$")
+_ENDS_NUMBERING = re.compile(r"[.、)）]$")
+
+
+def _is_number_token(token: str) -> bool:
+    return _number_token(token) if len(token) <= 40 else _number_or_placeholder(token)
+
+
+@lru_cache(maxsize=4096)  # short tokens only: a Chinese line without spaces is one token that never recurs
+def _number_token(token: str) -> bool:
+    return _number_or_placeholder(token)
+
+
+def _number_or_placeholder(token: str) -> bool:
+    t = norm(token)
+    return bool(_NUM_TOKEN.match(t)) or t in _PLACEHOLDERS
 
 
 def split_numbers(line: str) -> tuple[str, list[str]]:
     """Split a text-layer line into (label, trailing number tokens): “一、本年新收… 95 0 0 95”."""
     parts = line.split()
-    nums: list[str] = []
-    while parts and (_NUM_TOKEN.match(norm(parts[-1])) or norm(parts[-1]) in _PLACEHOLDERS):
-        nums.insert(0, parts.pop())
-    label = " ".join(parts)
+    k = len(parts)
+    while k and _is_number_token(parts[k - 1]):
+        k -= 1
+    nums = parts[k:]
+    label = " ".join(parts[:k])
     # a label glued to its first number (“数量95”) in text layers
-    m = re.match(r"^(.*\D)(\d+)$", label) if nums and label else None
-    if m and not re.search(r"[.、)）]$", m.group(1)) and len(m.group(2)) <= 6 and not label.endswith(("项", "年")):
+    m = _GLUED.match(label) if nums and label else None
+    if m and not _ENDS_NUMBERING.search(m.group(1)) and len(m.group(2)) <= 6 and not label.endswith(("项", "年")):
         label, nums = m.group(1), [m.group(2), *nums]
     return label.strip(), nums
 
