@@ -54,16 +54,26 @@ class ScanResult:
     events: list[Any] = field(default_factory=list)
 
 
+_NAMES: dict[int, tuple[tuple[Body, ...], list[tuple[str, Body]]]] = {}
+
+
+def _names(portal: Portal) -> list[tuple[str, Body]]:
+    """(normalised name or alias, body), longest first; per bodies tuple (by identity, the stored
+    reference keeps the id from being reused), not per report: a portal may list hundreds of bodies."""
+    hit = _NAMES.get(id(portal.bodies))
+    if hit is None or hit[0] is not portal.bodies:
+        if len(_NAMES) > 256:  # configs reloaded many times over: forget the old ones
+            _NAMES.clear()
+        named = [(norm(name), b) for b in portal.bodies for name in (b.name, *b.aliases)]
+        hit = _NAMES[id(portal.bodies)] = (portal.bodies, sorted((x for x in named if x[0]), key=lambda x: -len(x[0])))
+    return hit[1]
+
+
 def match_body(portal: Portal, title: str, body: str | None) -> Body | None:
-    """The configured body a report belongs to: its name or an alias in the title or the read body."""
+    """The configured body a report belongs to: its name or an alias in the title or the read body
+    (the longest name that occurs; among equally long ones, the first configured)."""
     hay = norm(title) + "|" + norm(body or "")
-    best = None
-    for b in portal.bodies:
-        for name in (b.name, *b.aliases):
-            n = norm(name)
-            if n and n in hay and (best is None or len(n) > best[0]):
-                best = (len(n), b)
-    return best[1] if best else None
+    return next((b for n, b in _names(portal) if n in hay), None)
 
 
 def politeness(portal: Portal) -> Politeness:

@@ -249,6 +249,12 @@ def _glob(pattern: str) -> Callable[[str], object]:
     return re.compile(fnmatch.translate(pattern)).match
 
 
+@lru_cache(maxsize=4096)  # a table's row keys are the same in most reports: match them once per pattern
+def _matching(pattern: str, keys: tuple[str, ...]) -> tuple[str, ...]:
+    match = _glob(pattern)
+    return tuple(k for k in keys if match(k))
+
+
 Universe = Mapping[tuple[str, ...], Sequence[str]]
 
 
@@ -299,10 +305,9 @@ def _quick_ref(ref: Ref, data: Mapping[str, Any], universe: Callable[[], Univers
             if not isinstance(node, dict):
                 return None
             if "*" in part:
-                match = _glob(part)
-                if any(match(k) and k not in node for k in universe().get(path, ())):
+                if any(k not in node for k in _matching(part, tuple(universe().get(path, ())))):
                     return None  # an expected row was not read: evaluate() names it
-                nxt.extend(((*path, k), v) for k, v in node.items() if match(k))
+                nxt.extend(((*path, k), node[k]) for k in _matching(part, tuple(node)))
             elif part in node:
                 nxt.append(((*path, part), node[part]))
             else:
