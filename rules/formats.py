@@ -77,6 +77,12 @@ class TableSpec:
         return (*self.rows, *(r for b in self.blocks for r in b.rows))
 
     @cached_property
+    def block_rows(self) -> tuple[Label, ...]:
+        """The blocks' rows in order: one tuple for the life of the rules, which the reader's alignment
+        memo and row-score cache recognise by identity (a tuple built per report never hit them)."""
+        return tuple(r for b in self.blocks for r in b.rows)
+
+    @cached_property
     def all_columns(self) -> tuple[Label, ...]:
         return (*self.columns, *(c for b in self.blocks for c in b.columns))
 

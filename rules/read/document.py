@@ -7,7 +7,7 @@ from datetime import date
 from rules.formats import Format, TableSpec, format_for_year, start_years
 from rules.normalize import norm, to_simplified
 from rules.read.meta import infer_body, infer_body_type, infer_title, infer_year, publication
-from rules.read.rows import document_rows
+from rules.read.rows import Sources
 from rules.read.sections import find_sections
 from rules.read.tables import TableRead, read_table
 from rules.report import Note, Published, Report
@@ -107,7 +107,7 @@ def read(
     primary = candidates[0] if len(candidates) == 1 else _year_format(year, formats, starts)
 
     sections, section_text = find_sections(doc.lines, primary.sections)
-    sources = document_rows(doc)
+    sources = Sources(doc)
     tables: dict = {}
     used: dict[str, str] = {}
     notes: list[Note] = []

@@ -6,6 +6,7 @@ Grids keep exact cell positions; flattened streams and text lines rebuild rows f
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
@@ -73,12 +74,32 @@ def line_rows(lines: tuple[str, ...]) -> list[Row]:
     return out
 
 
-def document_rows(doc: Document) -> dict[str, list[Row]]:
-    """The candidate sources, best first: grids, then the text lines."""
-    grid: list[Row] = []
-    for t in doc.tables:
-        grid.extend(grid_rows(t) if t.rows_known else stream_rows(t))
-    return {"tables": grid, "lines": line_rows(doc.lines)}
+class Sources(Mapping[str, list[Row]]):
+    """The candidate sources, best first: grids, then the text lines — the lines split into rows only
+    when asked for (a report whose grids hold every row never needs them: ~1 ms of number splitting)."""
+
+    def __init__(self, doc: Document) -> None:
+        self._doc = doc
+        self._rows: dict[str, list[Row]] = {}
+
+    def __getitem__(self, key: str) -> list[Row]:
+        if key not in self._rows:
+            if key == "tables":
+                grid: list[Row] = []
+                for t in self._doc.tables:
+                    grid.extend(grid_rows(t) if t.rows_known else stream_rows(t))
+                self._rows[key] = grid
+            elif key == "lines":
+                self._rows[key] = line_rows(self._doc.lines)
+            else:
+                raise KeyError(key)
+        return self._rows[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(("tables", "lines"))
+
+    def __len__(self) -> int:
+        return 2
 
 
 def take_values(row: Row, n: int, from_end: bool) -> tuple[list[Cell], bool]:

@@ -6,6 +6,7 @@ Each reading reports how many expected rows it matched, so the caller can pick t
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
@@ -188,7 +189,7 @@ def _check_matrix_header(header_rows: list[Row], spec: TableSpec, result: TableR
 def read_blocks(rows: list[Row], spec: TableSpec, source: str) -> TableRead:
     all_rows = [(b, r) for b in spec.blocks for r in b.rows]
     result = TableRead(spec.key, expected=len(all_rows), source=source)
-    labels = tuple(r for _, r in all_rows)
+    labels = spec.block_rows
     rows = _attach_orphans(rows, labels)
     candidates = [i for i, r in enumerate(rows) if r.values and r.labels]
     pairs = _aligned([rows[i] for i in candidates], labels)
@@ -327,7 +328,7 @@ def read_single_row(rows: list[Row], spec: TableSpec, source: str, after: int = 
 READERS = {"matrix": read_matrix, "blocks": read_blocks, "single_row": read_single_row}
 
 
-def read_table(sources: dict[str, list[Row]], spec: TableSpec) -> TableRead:
+def read_table(sources: Mapping[str, list[Row]], spec: TableSpec) -> TableRead:
     """Read one table from every source and keep the reading that matched most rows (grids win ties)."""
     best: TableRead | None = None
     for name, rows in sources.items():
