@@ -2,10 +2,10 @@
 
 Parsed with lxml's HTML parser directly (plain etree elements): BeautifulSoup builds a Python object
 per node and made this the slowest step of a check (18 ms for a 10 KB page against 1 ms), while
-article pages need no CSS selectors beyond a few ids and classes. (List pages, where selectors matter, use BeautifulSoup.)
-Layout tables (one column, or no numbers) are read as text, because many portals wrap the whole
-article in them. Script-only shells and challenge pages are recognised, so an API-driven page is
-reported as "content not reachable" instead of "all sections missing".
+article pages need no CSS selectors beyond a few ids and classes. (List pages, where selectors
+matter, use BeautifulSoup.) Layout tables (one column, or no numbers) are read as text, because many
+portals wrap the whole article in them. Script-only shells and challenge pages are recognised, so an
+API-driven page is reported as "content not reachable" instead of "all sections missing".
 """
 
 from __future__ import annotations
