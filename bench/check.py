@@ -42,7 +42,21 @@ def one(data: bytes, name: str, rules, cold: bool = True) -> float:  # type: ign
     return (time.perf_counter() - t) * 1000
 
 
+def calibrate() -> float:
+    """Seconds for 10⁷ Python additions in a function (best of 3). This VM's speed swings by up to 1.7×
+    within an hour; the figure is printed beside the others as an indication of the machine's state only
+    (a loop of locals is less affected than code that walks dicts and strings)."""
+    best = float("inf")
+    for _ in range(3):
+        t, s = time.perf_counter(), 0
+        for i in range(10_000_000):
+            s += i
+        best = min(best, time.perf_counter() - t)
+    return round(best, 2)
+
+
 def main() -> None:
+    speed = calibrate()
     rules = load_rules()
     groups: dict[str, list[Path]] = {"html": [], "text": [], "docx": [], "pdf": []}
     for p in sorted(FILES.iterdir()):
@@ -53,29 +67,44 @@ def main() -> None:
     results = {}
     for kind, paths in groups.items():
         repeats = 3 if kind.startswith("pdf") else 15
-        per_file, warm = [], []
+        per_file, best, warm = [], [], []
         for p in paths:
             data = p.read_bytes()
             one(data, p.name, rules)  # warm-up: imports, caches
-            per_file.append(statistics.median(one(data, p.name, rules) for _ in range(repeats)))
+            runs = [one(data, p.name, rules) for _ in range(repeats)]
+            per_file.append(statistics.median(runs))
+            best.append(min(runs))  # the least disturbed run of this file
             warm.append(statistics.median(one(data, p.name, rules, cold=False) for _ in range(repeats)))
         results[kind] = {
             "files": len(paths),
             "median_ms": round(statistics.median(per_file), 1),
+            "best_median_ms": round(statistics.median(best), 1),
             "max_ms": round(max(per_file), 1),
             "warm_median_ms": round(statistics.median(warm), 1),  # the same labels seen before (memo hits)
             "target_ms": TARGETS_MS.get(kind),
         }
         if kind in TARGETS_MS:
             results[kind]["meets_target"] = results[kind]["median_ms"] <= TARGETS_MS[kind]
-    machine = {"python": platform.python_version(), "cpus": os.cpu_count(), "machine": platform.machine()}
+    machine = {
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "machine": platform.machine(),
+        "loop_10e7_s": speed,
+    }
     print(json.dumps({"benchmark": "check", "machine": machine, "results": results}, ensure_ascii=False, indent=1))
-    print(f"\n{'kind':<14}{'files':>6}{'median ms':>12}{'max ms':>10}{'target':>9}{'warm median':>13}")
+    print(f"\n{'kind':<14}{'files':>6}{'median ms':>12}{'best ms':>9}{'max ms':>10}{'target':>9}{'warm median':>13}")
     for kind, r in results.items():
         target = f"{r['target_ms']:.0f}" if r["target_ms"] else "-"
-        print(f"{kind:<14}{r['files']:>6}{r['median_ms']:>12}{r['max_ms']:>10}{target:>9}{r['warm_median_ms']:>13}")
-    html = results["html"]["median_ms"]
-    print(f"\nHTML check throughput: {1000 / html:.0f} reports per CPU-second (cold; target >= 100)")
+        print(
+            f"{kind:<14}{r['files']:>6}{r['median_ms']:>12}{r['best_median_ms']:>9}{r['max_ms']:>10}{target:>9}"
+            f"{r['warm_median_ms']:>13}"
+        )
+    html, html_best = results["html"]["median_ms"], results["html"]["best_median_ms"]
+    print(
+        f"\nHTML check throughput: {1000 / html:.0f} reports per CPU-second (cold, median run; "
+        f"{1000 / html_best:.0f} from each file's best run; target >= 100). Machine speed: 10^7 additions "
+        f"in {speed} s"
+    )
 
 
 if __name__ == "__main__":
