@@ -49,6 +49,7 @@ class FixturePortal:
         self._slots = threading.BoundedSemaphore(max_connections) if max_connections else None
         self.proxies: dict[str, list[str]] = {}  # dataproxy path → all records
         self.hits: list[tuple[str, str, int]] = []  # (method, path, status) of every request
+        self.peers: set[tuple[str, int]] = set()  # client (address, port) of every request: TCP connections
         portal = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
@@ -69,6 +70,7 @@ class FixturePortal:
                     self.wfile.write(body)
 
             def handle_one_request(self) -> None:
+                portal.peers.add(self.client_address)
                 if portal._slots is None:
                     return super().handle_one_request()
                 with portal._slots:

@@ -316,12 +316,14 @@ class Fetcher:
                 resp = await self._client.send(req, stream=True)
                 try:
                     if resp.is_redirect and resp.headers.get("location"):
+                        await _drain(resp)
                         current = urljoin(current, resp.headers["location"])
                         method, form = "GET", None
                         continue
                     hdrs = {k.lower(): v for k, v in resp.headers.items()}
                     ctype = resp.headers.get("content-type")
                     if resp.status_code == 304:
+                        await _drain(resp)
                         return FetchResult(current, "not_modified", 304, ctype, b"", hdrs)
 
                     too_large = FetchResult(current, "too_large", resp.status_code, ctype, b"", hdrs)
@@ -348,6 +350,17 @@ class Fetcher:
             return FetchResult(current, "blocked", error=str(exc))
         except httpx.HTTPError as exc:
             return FetchResult(current, "network_error", error=f"{type(exc).__name__}: {exc}"[:300])
+
+
+async def _drain(resp: httpx.Response, limit: int = 65_536) -> None:
+    """Read a body nobody needs (a 304's none, a redirect's few bytes) to its end: httpcore reuses a
+    connection only after the response was read through, and a new TCP connection for every revalidated
+    list page cost more than the page. A body beyond ``limit`` is left unread: the connection closes."""
+    size = 0
+    async for chunk in resp.aiter_raw():
+        size += len(chunk)
+        if size > limit:
+            return
 
 
 # ---------------------------------------------------------------------------------------------- outgoing

@@ -87,3 +87,21 @@ def test_list_pages_are_revalidated_and_an_unchanged_one_costs_a_304() -> None:
         assert third.ok and b"2024" in third.data and portal.hits[-1][2] == 200  # changed: the new page
         doc = fetch(url, pol, expect="document")[0]  # reports keep their own validators (the store's)
         assert doc.ok and portal.hits[-1][2] == 200
+
+
+def test_revalidated_pages_and_redirects_keep_their_connection() -> None:
+    """A 304 or a redirect read through to its end leaves the connection reusable: hourly cycles of
+    revalidated list pages must not open a TCP connection per page (they did, and it cost more than the page)."""
+    with FixturePortal() as p:
+        p.routes["/list.html"] = Route("<html><body>年报目录</body></html>".encode())
+        p.routes["/old.html"] = Route(b"", status=302, headers={"Location": "/list.html"})
+
+        async def run() -> list[str]:
+            async with Fetcher(Politeness(allow_private=True, concurrency=1, delay=0)) as f:
+                got = [(await f.fetch(f"{p.url}/list.html")).status for _ in range(4)]
+                return got + [(await f.fetch(f"{p.url}/old.html")).status for _ in range(3)]
+
+        statuses = asyncio.run(run())
+    assert statuses == ["ok"] * 7
+    assert [h[2] for h in p.hits] == [200, 304, 304, 304, 302, 200, 302, 304, 302, 304]
+    assert len(p.peers) == 1, p.peers  # one connection for ten requests
