@@ -22,7 +22,7 @@ sys.path.insert(0, str(ROOT))
 from rules import normalize  # noqa: E402
 from rules.config import load_rules  # noqa: E402
 from rules.engine import check  # noqa: E402
-from rules.read import align, sections  # noqa: E402
+from rules.read import align, sections, tables  # noqa: E402
 from rules.read.document import read  # noqa: E402
 from scrapers.extract import extract  # noqa: E402
 
@@ -35,6 +35,7 @@ def one(data: bytes, name: str, rules, cold: bool = True) -> float:  # type: ign
         align._MEMO.clear()
         sections._line.cache_clear()
         sections._score.cache_clear()
+        tables._ROW_SCORES.clear()
         normalize._norm_long.cache_clear()
     t = time.perf_counter()
     report = read(extract(data, name), rules.formats)

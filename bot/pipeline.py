@@ -31,6 +31,7 @@ from bot.events import (
 )
 from bot.store import Store
 from rules.config import RuleSet
+from rules.memo import ByIdentity
 from rules.normalize import norm
 from rules.report import snapshot
 from scrapers.net import Fetcher, Politeness
@@ -54,26 +55,20 @@ class ScanResult:
     events: list[Any] = field(default_factory=list)
 
 
-_NAMES: dict[int, tuple[tuple[Body, ...], list[tuple[str, Body]]]] = {}
+def _by_length(bodies: tuple[Body, ...]) -> list[tuple[str, Body]]:
+    named = [(norm(name), b) for b in bodies for name in (b.name, *b.aliases)]
+    return sorted((x for x in named if x[0]), key=lambda x: -len(x[0]))
 
 
-def _names(portal: Portal) -> list[tuple[str, Body]]:
-    """(normalised name or alias, body), longest first; per bodies tuple (by identity, the stored
-    reference keeps the id from being reused), not per report: a portal may list hundreds of bodies."""
-    hit = _NAMES.get(id(portal.bodies))
-    if hit is None or hit[0] is not portal.bodies:
-        if len(_NAMES) > 256:  # configs reloaded many times over: forget the old ones
-            _NAMES.clear()
-        named = [(norm(name), b) for b in portal.bodies for name in (b.name, *b.aliases)]
-        hit = _NAMES[id(portal.bodies)] = (portal.bodies, sorted((x for x in named if x[0]), key=lambda x: -len(x[0])))
-    return hit[1]
+# (normalised name or alias, body), longest first: per portal's bodies, not per report (hundreds of bodies)
+_NAMES: ByIdentity[list[tuple[str, Body]]] = ByIdentity(_by_length)
 
 
 def match_body(portal: Portal, title: str, body: str | None) -> Body | None:
     """The configured body a report belongs to: its name or an alias in the title or the read body
     (the longest name that occurs; among equally long ones, the first configured)."""
     hay = norm(title) + "|" + norm(body or "")
-    return next((b for n, b in _names(portal) if n in hay), None)
+    return next((b for n, b in _NAMES(portal.bodies) if n in hay), None)
 
 
 def politeness(portal: Portal) -> Politeness:
@@ -363,6 +358,20 @@ def _deadline_pass(config: Config, store: Store, rules: RuleSet, today: date, st
                     out.append(ev)
 
 
+def _mirror(config: Config) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    portals = [{"name": p.name, "kind": p.kind, "list_url": p.list_url} for p in config.portals]
+    bodies = [
+        {"name": b.name, "portal": p.name, "body_type": b.body_type, "region": b.region, "aliases": list(b.aliases)}
+        for p in config.portals
+        for b in p.bodies
+    ]
+    return portals, bodies
+
+
+# the store's copy of the portals and bodies, built once per loaded config (5,000 dicts: ~30 ms a cycle)
+_MIRROR: ByIdentity[tuple[list[dict[str, Any]], list[dict[str, Any]]]] = ByIdentity(_mirror, limit=4)
+
+
 async def scan_all(
     config: Config,
     store: Store,
@@ -372,14 +381,7 @@ async def scan_all(
     progress: Progress | None = None,
 ) -> list[ScanResult]:
     """A full cycle: every portal concurrently (each with its own politeness), then the deadline watch."""
-    store.sync_config(
-        [{"name": p.name, "kind": p.kind, "list_url": p.list_url} for p in config.portals],
-        [
-            {"name": b.name, "portal": p.name, "body_type": b.body_type, "region": b.region, "aliases": list(b.aliases)}
-            for p in config.portals
-            for b in p.bodies
-        ],
-    )
+    store.sync_config(*_MIRROR(config))
     portals = [p for p in config.portals if only is None or p.name == only]
     an = analyser(rules, config.workers)
 

@@ -96,6 +96,7 @@ class Store:
     def __init__(self, path: str | Path, on_event: EventHook | None = None) -> None:
         self.on_event = on_event  # the alert lifecycle: runs inside the transaction that records the event
         self._synced = ""
+        self._synced_lists: tuple[list[Any], list[Any]] | None = None
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
         conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
@@ -172,7 +173,11 @@ class Store:
     def sync_config(self, portals: list[dict[str, Any]], bodies: list[dict[str, Any]]) -> None:
         """Mirror config.toml's portals and bodies — once per distinct config in this connection's life
         (5,000 upserts every cycle would cost more than the cycle's actual work)."""
+        last = self._synced_lists
+        if last is not None and last[0] is portals and last[1] is bodies:  # the very lists of the last cycle
+            return
         digest = hashlib.sha256(json.dumps([portals, bodies], sort_keys=True, default=str).encode()).hexdigest()
+        self._synced_lists = (portals, bodies)
         if digest == self._synced:
             return
         self._synced = digest

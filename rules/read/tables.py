@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from rules.formats import Label, TableSpec
+from rules.memo import ByIdentity
 from rules.normalize import norm, strip_numbering
 from rules.read.align import align, align_memo, align_scores, similarity
 from rules.read.rows import Row, take_values
@@ -43,18 +44,15 @@ def _core(text: str) -> str:
     return strip_numbering(norm(text))
 
 
-_ROW_SCORES: dict[int, tuple[tuple[Label, ...], dict[str, tuple[float, ...]]]] = {}
+_ROW_SCORES: ByIdentity[dict[str, tuple[float, ...]]] = ByIdentity(lambda labels: {})  # per label tuple
 _ROW_SCORES_MAX = 8192  # distinct label texts per label list; a season has a few hundred
 
 
 def _scores(core: str, labels: tuple[Label, ...]) -> tuple[float, ...]:
     """A label text scored against every label of a list at once, remembered per list (the format's own
-    tuple, by identity; the stored reference keeps its id from being reused): a table's rows are matched
-    against the same 30 labels in every report, and their texts recur just as ``similarity``'s pairs do."""
-    entry = _ROW_SCORES.get(id(labels))
-    if entry is None or entry[0] is not labels:
-        entry = _ROW_SCORES[id(labels)] = (labels, {})
-    known = entry[1]
+    tuple): a table's rows are matched against the same 30 labels in every report, and their texts recur
+    just as ``similarity``'s pairs do."""
+    known = _ROW_SCORES(labels)
     got = known.get(core)
     if got is None:
         if len(known) >= _ROW_SCORES_MAX:
