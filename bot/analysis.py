@@ -89,7 +89,10 @@ class Analysed:
 def analyse_page(data: bytes, url: str, ctype: str | None, job: Job, rules: RuleSet | None = None) -> Analysed:
     """Bytes → Document → Report → findings in one call: in a worker, one round trip per report instead
     of three, and the page's DOM never crosses a process boundary."""
-    doc = extract(data, url, ctype)
+    return _extracted(extract(data, url, ctype), job, rules)
+
+
+def _extracted(doc: Document, job: Job, rules: RuleSet | None) -> Analysed:
     return Analysed(doc=doc) if links_attachments(doc) else analyse_doc(doc, job, rules)
 
 
@@ -146,8 +149,7 @@ class Analyser:
         got = await self._in_pool(analyse_page, data, url, ctype, job)
         if got is not _HERE:
             return got
-        doc = await asyncio.to_thread(extract, data, url, ctype)
-        return Analysed(doc=doc) if links_attachments(doc) else analyse_doc(doc, job, self.rules)
+        return _extracted(await asyncio.to_thread(extract, data, url, ctype), job, self.rules)
 
     async def analyse_doc(self, doc: Document, job: Job) -> Analysed:
         return await self._run(analyse_doc, doc, job)

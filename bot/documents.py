@@ -38,11 +38,9 @@ def links_attachments(doc: Document) -> bool:
     return doc.kind == "html" and len(doc.tables) < 3 and bool(doc.meta.get("attachments"))
 
 
-async def document_from(
-    fetcher: Fetcher, url: str, data: bytes, ctype: str | None, extractor: Extract = _in_thread
-) -> tuple[Document, str | None]:
+async def document_from(fetcher: Fetcher, url: str, data: bytes, ctype: str | None) -> tuple[Document, str | None]:
     """(Document, the attachment URL it came from or None)."""
-    return await with_attachments(fetcher, await extractor(data, url, ctype), extractor)
+    return await with_attachments(fetcher, await _in_thread(data, url, ctype))
 
 
 async def with_attachments(

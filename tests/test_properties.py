@@ -251,3 +251,17 @@ def test_the_generated_identity_equals_the_path_walk(left: list, right: list, da
     assert got == want and type(got) is type(want), (ident.text, data)
     if got is not None:
         assert [type(v) for v in got] == [type(v) for v in want]
+
+
+def test_the_ranges_the_nfkc_tables_skip_are_stable_on_this_python() -> None:
+    """_nfkc_tables() skips CJK ideographs and Hangul syllables: NFKC leaves them as they are, and what a
+    syllable decomposes into is marked (so a text with jamo takes the exact path)."""
+    import unicodedata
+
+    from rules import normalize as N
+
+    _changing, marks = N._nfkc_tables()
+    for cp in [*range(0x4E00, 0xA000), *range(0xAC00, 0xD7A4)]:
+        c = chr(cp)
+        assert unicodedata.normalize("NFKC", c) == c and not unicodedata.combining(c), hex(cp)
+        assert all(marks.match(x) for x in unicodedata.normalize("NFD", c)[1:]), hex(cp)
