@@ -269,19 +269,32 @@ async def scan_portal(
             return result
         known_now = store.reports_by_url(portal.name) if incremental else {}
         seen: list[int] = []
-        for i, link in enumerate(discovery.links, start=1):
-            try:
-                known = known_now.get(link.url)
-                if known and known["title"] == link.title:  # reconciled recently, entry unchanged: no request
-                    seen.append(known["id"])
-                    result.unchanged += 1
-                else:
+        todo: list[ReportLink] = []
+        for link in discovery.links:
+            known = known_now.get(link.url)
+            if known and known["title"] == link.title:  # reconciled recently, entry unchanged: no request
+                seen.append(known["id"])
+                result.unchanged += 1
+            else:
+                todo.append(link)
+        done = len(seen)
+        # one link more in hand than requests allowed at once (the Fetcher enforces concurrency and delay per
+        # host): the next report downloads while this one is read, instead of latency + reading in a chain
+        lanes = asyncio.Semaphore(portal.concurrency + 1)
+
+        async def one(link: ReportLink) -> None:
+            nonlocal done
+            async with lanes:
+                try:
                     await process_link(link, portal, fetcher, store, rules, now, result, an)
-            except Exception:  # one broken report must not stop the portal's other reports
-                log.exception("processing %s failed", link.url)
-                result.errors += 1
+                except Exception:  # one broken report must not stop the portal's other reports
+                    log.exception("processing %s failed", link.url)
+                    result.errors += 1
+            done += 1
             if progress:
-                progress(portal.name, i, len(discovery.links))
+                progress(portal.name, done, len(discovery.links))
+
+        await asyncio.gather(*(one(link) for link in todo))
         store.touch_many(seen, stamp)  # one transaction for all the reports seen unchanged
         if discovery.complete:  # a cycle with errors leaves no hash: the next one looks at every link again
             state = "" if result.errors else discovery.list_hash
