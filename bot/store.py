@@ -235,9 +235,9 @@ class Store:
                 )
 
     def published_body_years(self) -> set[tuple[str, int]]:
-        return {
-            (r["body"], r["year"]) for r in self.rows("SELECT DISTINCT body, year FROM reports WHERE body IS NOT NULL")
-        }
+        """Every cycle's deadline pass: plain tuples (a dict per row cost twice the query for 5,000 bodies)."""
+        cur = self.db.conn.execute("SELECT DISTINCT body, year FROM reports WHERE body IS NOT NULL")
+        return {(body, year) for body, year in cur}
 
     def reports_by_url(self, portal: str) -> dict[str, dict[str, Any]]:
         return {r["url"]: r for r in self.rows("SELECT id, url, title FROM reports WHERE portal = ?", (portal,))}
