@@ -216,3 +216,17 @@ def test_processes_opening_a_new_database_at_once_migrate_it_once(tmp_path) -> N
         assert store.one("SELECT count(*) AS n FROM fts_state")["n"] == 1  # migration 5 ran once, not twice
     finally:
         store.close()
+
+
+def test_html_extraction_from_eight_threads_at_once_gives_the_same_documents() -> None:
+    """Without workers the service extracts pages in threads: one parser per thread, nothing shared that
+    parses (lxml replicates only its default parser per thread)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tests.conftest import FILES
+
+    pages = [(p.read_bytes(), p.name) for p in sorted(FILES.glob("*.html"))]
+    want = [extract(data, name) for data, name in pages]
+    with ThreadPoolExecutor(8) as pool:
+        for _ in range(3):
+            assert list(pool.map(lambda page: extract(*page), pages * 2)) == want * 2

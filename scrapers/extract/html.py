@@ -11,6 +11,7 @@ API-driven page is reported as "content not reachable" instead of "all sections 
 from __future__ import annotations
 
 import re
+import threading
 from urllib.parse import urljoin
 
 from lxml import etree
@@ -93,8 +94,17 @@ _CONTENT_XPATH = [etree.XPath(_xpath_for(s)) for s in _CONTENT]
 
 # lxml.html's HtmlElement runs a Python class lookup for every element it hands out (~0.5 ms a report);
 # plain etree elements do not, and lxml.html's text_content() is this very XPath
-_PARSER = etree.HTMLParser()
 _STRING = etree.XPath("string()", smart_strings=False)
+_LOCAL = threading.local()
+
+
+def _parser() -> etree.HTMLParser:
+    """One parser per thread: lxml replicates only its default parser for each thread, and `nianbao run`
+    without workers extracts in several threads at once."""
+    parser = getattr(_LOCAL, "parser", None)
+    if parser is None:
+        parser = _LOCAL.parser = etree.HTMLParser()
+    return parser
 
 
 def _text_content(el: etree._Element) -> str:
@@ -179,7 +189,7 @@ def _lines(root: etree._Element, tables: dict[etree._Element, list[list[Cell]]])
 
 def read(data: bytes, source: str, content_type: str | None = None) -> Document:
     text, _enc = decode(data, content_type)
-    doc = etree.fromstring(_XML_DECL.sub("", text) or "<html></html>", _PARSER)
+    doc = etree.fromstring(_XML_DECL.sub("", text) or "<html></html>", _parser())
     if doc is None:  # what lxml.html.document_fromstring says for a page of comments only
         raise etree.ParserError("Document is empty")
     meta: dict[str, str] = {}
