@@ -19,11 +19,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from rules import normalize  # noqa: E402
 from rules.config import load_rules  # noqa: E402
 from rules.engine import check  # noqa: E402
-from rules.read import align, sections, tables  # noqa: E402
-from rules.read.document import read  # noqa: E402
+from rules.read.document import forget_seen_reports, read  # noqa: E402
 from scrapers.extract import extract  # noqa: E402
 
 FILES = ROOT / "tests" / "corpus" / "files"
@@ -31,12 +29,8 @@ TARGETS_MS = {"html": 20.0, "text": 20.0, "pdf-10-pages": 1500.0}
 
 
 def one(data: bytes, name: str, rules, cold: bool = True) -> float:  # type: ignore[no-untyped-def]
-    if cold:  # forget the alignments of this very file: the figure is for a report never seen before
-        align._MEMO.clear()
-        sections._line.cache_clear()
-        sections._score.cache_clear()
-        tables._ROW_SCORES.clear()
-        normalize._norm_long.cache_clear()
+    if cold:  # forget this very file's alignments: the figure is for a report never seen before
+        forget_seen_reports()
     t = time.perf_counter()
     report = read(extract(data, name), rules.formats)
     check(report, rules)

@@ -13,15 +13,15 @@ import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.analysis import Analyser, Job, analyser
 from bot.checking import Outcome, to_json
 from bot.config import Body, Config, Portal
+from bot.deadlines import deadline_events
 from bot.documents import with_attachments
 from bot.events import (
-    DeadlineMissed,
     FindingsChanged,
     PortalRecovered,
     PortalUnhealthy,
@@ -29,7 +29,7 @@ from bot.events import (
     ReportPublished,
     ReportWithdrawn,
 )
-from bot.store import Store
+from bot.store import Store, mirror_digest
 from rules.config import RuleSet
 from rules.memo import ByIdentity
 from rules.normalize import norm
@@ -337,52 +337,19 @@ async def scan_portal(
     return result
 
 
-def deadline_events(config: Config, store: Store, rules: RuleSet, today: date, stamp: str) -> list[Any]:
-    """DeadlineMissed, exactly once per expected body and year, when deadline + grace passed with no report."""
-    out = []
-    with store.tx():  # one transaction: the misses found in one pass become one message per channel
-        _deadline_pass(config, store, rules, today, stamp, out)
-    return out
-
-
-def _deadline_pass(config: Config, store: Store, rules: RuleSet, today: date, stamp: str, out: list[Any]) -> None:
-    published = store.published_body_years()  # one query, not one per body and year
-    grace = timedelta(days=config.deadline_grace_days)
-    dues: dict[tuple[int, str, str], date] = {}  # 5,000 bodies share a handful of (year, type, region) deadlines
-    for portal in config.portals:
-        for body in portal.bodies:
-            for year in config.watched_years(today):
-                if (body.name, year) in published:
-                    continue
-                key = (year, body.body_type, body.region)
-                due = dues.get(key)
-                if due is None:
-                    due = dues[key] = rules.deadline(year, body.body_type, body.region)
-                if today <= due + grace:
-                    continue
-                if rules.exempt(body.name, year, "deadline", "deadline.missing", today):
-                    continue
-                ev = store.record_once(
-                    DeadlineMissed(body.name, body.body_type, year, due.isoformat(), portal.name),
-                    f"missed|{body.name}|{year}|{due.isoformat()}",  # a moved deadline may be missed anew
-                    stamp,
-                )
-                if ev:
-                    out.append(ev)
-
-
-def _mirror(config: Config) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _mirror(config: Config) -> tuple[list[dict[str, Any]], list[dict[str, Any]], str]:
     portals = [{"name": p.name, "kind": p.kind, "list_url": p.list_url} for p in config.portals]
     bodies = [
         {"name": b.name, "portal": p.name, "body_type": b.body_type, "region": b.region, "aliases": list(b.aliases)}
         for p in config.portals
         for b in p.bodies
     ]
-    return portals, bodies
+    return portals, bodies, mirror_digest(portals, bodies)
 
 
-# the store's copy of the portals and bodies, built once per loaded config (5,000 dicts: ~30 ms a cycle)
-_MIRROR: ByIdentity[tuple[list[dict[str, Any]], list[dict[str, Any]]]] = ByIdentity(_mirror, limit=4)
+# the store's copy of the portals and bodies and its digest, built once per loaded config (5,000 dicts and
+# their hash cost ~45 ms a cycle); the store decides, by the digest, whether anything needs writing
+_MIRROR: ByIdentity[tuple[list[dict[str, Any]], list[dict[str, Any]], str]] = ByIdentity(_mirror, limit=4)
 
 
 async def scan_all(

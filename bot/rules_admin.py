@@ -17,8 +17,9 @@ from typing import Any
 
 from bot.alerts import Alerting, deadline_fingerprint
 from bot.config import Config
+from bot.deadlines import deadline_events
 from bot.events import FindingsChanged
-from bot.pipeline import deadline_events, finding_rows
+from bot.pipeline import finding_rows
 from bot.store import Store
 from notifiers.base import Item
 from rules.checks import REGISTRY

@@ -13,6 +13,8 @@ from functools import lru_cache
 from itertools import accumulate
 from typing import TypeVar
 
+from rules.memo import ByIdentity
+
 A = TypeVar("A")
 B = TypeVar("B")
 
@@ -72,8 +74,8 @@ def align_scores(s: Sequence[Sequence[float]], threshold: float = 0.6) -> list[t
     return out
 
 
-_MEMO: OrderedDict[tuple[int, Hashable], tuple[object, list[tuple[int, int, float]]]] = OrderedDict()
-_MEMO_MAX = 4096
+_MEMO: ByIdentity[OrderedDict[Hashable, list[tuple[int, int, float]]]] = ByIdentity(lambda expected: OrderedDict())
+_MEMO_MAX = 1024  # label sequences remembered per expected list (a format has a handful of lists)
 
 
 def align_memo(
@@ -82,13 +84,12 @@ def align_memo(
     """align() remembered by what the score depends on (``signature``: the found items' label texts) and
     the expected items (the format's own objects, by identity). Reports copy the standard form, so most
     tables of a season carry the very same label sequence: the alignment is computed once per sequence."""
-    key = (id(expected), signature)
-    hit = _MEMO.get(key)
-    if hit is not None and hit[0] is expected:  # the stored reference keeps the id from being reused
-        _MEMO.move_to_end(key)
-        return hit[1]
-    pairs = run()
-    _MEMO[key] = (expected, pairs)
-    if len(_MEMO) > _MEMO_MAX:
-        _MEMO.popitem(last=False)
+    memo = _MEMO(expected)
+    hit = memo.get(signature)
+    if hit is not None:
+        memo.move_to_end(signature)
+        return hit
+    pairs = memo[signature] = run()
+    if len(memo) > _MEMO_MAX:
+        memo.popitem(last=False)
     return pairs

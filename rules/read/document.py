@@ -4,14 +4,27 @@ from __future__ import annotations
 
 from datetime import date
 
+from rules import normalize
 from rules.formats import Format, TableSpec, format_for_year, start_years
 from rules.normalize import norm, to_simplified
+from rules.read import align, sections, tables
 from rules.read.meta import infer_body, infer_body_type, infer_title, infer_year, publication
 from rules.read.rows import Sources
 from rules.read.sections import find_sections
 from rules.read.tables import TableRead, read_table
 from rules.report import Note, Published, Report
 from scrapers.document import Document
+
+
+def forget_seen_reports() -> None:
+    """Drop what reading earlier reports left behind (label sequences aligned, section lines scored, row
+    texts scored, the last long texts normalised), so the next report is read as if it were the first of
+    its kind — the benchmark's "cold" figure. Label *pairs* stay cached, as in any running service."""
+    align._MEMO.clear()
+    sections._line.cache_clear()
+    sections._score.cache_clear()
+    tables._ROW_SCORES.clear()
+    normalize._norm_long.cache_clear()
 
 
 def detect_format(
