@@ -42,23 +42,35 @@ class _QuietServer(http.server.ThreadingHTTPServer):
 
 
 class FixturePortal:
-    def __init__(self, tls: ssl.SSLContext | None = None, max_connections: int | None = None) -> None:
+    def __init__(
+        self,
+        tls: ssl.SSLContext | None = None,
+        max_connections: int | None = None,
+        latency: float = 0.0,
+        idle_timeout: float | None = None,
+    ) -> None:
         self.routes: dict[str, Route] = {}
+        self.latency = latency  # seconds before every answer, 304s and POSTs included (the benchmark's distance)
         self.bytes_sent = 0
         # a portal that serves only so many clients at once (the benchmark's per-host connection limit)
         self._slots = threading.BoundedSemaphore(max_connections) if max_connections else None
         self.proxies: dict[str, list[str]] = {}  # dataproxy path → all records
         self.hits: list[tuple[str, str, int]] = []  # (method, path, status) of every request
         self.peers: set[tuple[str, int]] = set()  # client (address, port) of every request: TCP connections
+        self.seen: list[tuple[str, dict[str, str]]] = []  # (path, request headers) of every request
         portal = self
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            timeout = idle_timeout  # a kept-alive connection idle this long is closed by the server
 
             def log_message(self, *args: object) -> None:
                 pass
 
             def _send(self, status: int, body: bytes, ctype: str, headers: dict[str, str]) -> None:
+                portal.seen.append((urlsplit(self.path).path, dict(self.headers.items())))
+                if portal.latency:
+                    time.sleep(portal.latency)
                 portal.bytes_sent += len(body)
                 self.send_response(status)
                 self.send_header("Content-Type", ctype)

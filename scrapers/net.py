@@ -24,12 +24,15 @@ import socket
 import ssl
 import threading
 import time
+import urllib.request
 from collections import OrderedDict
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import certifi
+import httpcore
 import httpx
 
 logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs full URLs, which can carry secrets
@@ -37,6 +40,12 @@ logging.getLogger("httpcore").setLevel(logging.WARNING)
 log = logging.getLogger(__name__)
 
 USER_AGENT = "nianbao/0.1 (+government information-disclosure annual report monitor)"
+_HEADERS = {
+    "User-Agent": USER_AGENT,
+    "Accept": "*/*",
+    "Accept-Encoding": "gzip, deflate",
+    "Accept-Language": "zh-CN,zh;q=0.9",
+}
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 STATUSES = (
     "ok",
@@ -203,8 +212,159 @@ class PageCache:
 PAGES = PageCache()
 
 
+# ---------------------------------------------------------------------------------------------- transport
+
+
+class _Stream(httpcore.AsyncNetworkStream):
+    """One connection as asyncio streams, for httpcore's pool. httpx's default backend (anyio) wraps every read
+    and write in cancel scopes: with ~1 ms of CPU per request it was most of an unchanged hourly cycle."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._reader, self._writer = reader, writer
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        try:
+            async with asyncio.timeout(timeout):
+                return await self._reader.read(max_bytes)
+        except TimeoutError as exc:
+            raise httpcore.ReadTimeout(f"no data within {timeout}s") from exc
+        except OSError as exc:
+            raise httpcore.ReadError(f"{type(exc).__name__}: {exc}") from exc
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        if not buffer:
+            return
+        try:
+            async with asyncio.timeout(timeout):
+                self._writer.write(buffer)
+                await self._writer.drain()
+        except TimeoutError as exc:
+            raise httpcore.WriteTimeout(f"could not send within {timeout}s") from exc
+        except (OSError, RuntimeError) as exc:  # RuntimeError: the transport was closed under us
+            raise httpcore.WriteError(f"{type(exc).__name__}: {exc}") from exc
+
+    async def aclose(self) -> None:
+        """Closed for real before returning: a TLS connection otherwise lingers in its close_notify exchange past
+        the end of the event loop. A peer that does not answer the close gets one second, then the socket drops."""
+        self._writer.close()
+        try:
+            async with asyncio.timeout(1.0):
+                await self._writer.wait_closed()
+        except Exception:  # timeout, reset, TLS error: the socket goes either way
+            self._writer.transport.abort()
+
+    async def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        try:
+            async with asyncio.timeout(timeout):
+                await self._writer.start_tls(ssl_context, server_hostname=server_hostname)
+        except TimeoutError as exc:
+            self._writer.close()
+            raise httpcore.ConnectTimeout(f"TLS handshake took over {timeout}s") from exc
+        except (OSError, ssl.SSLError) as exc:
+            self._writer.close()
+            raise httpcore.ConnectError(f"{type(exc).__name__}: {exc}") from exc
+        return self
+
+    def get_extra_info(self, info: str) -> Any:
+        if info == "is_readable":  # asked of an idle kept-alive connection: did the server close it meanwhile?
+            return self._reader.at_eof() or self._reader.exception() is not None or self._writer.is_closing()
+        key = {"ssl_object": "ssl_object", "client_addr": "sockname", "server_addr": "peername", "socket": "socket"}
+        return self._writer.get_extra_info(key[info]) if info in key else None
+
+
+class _Backend(httpcore.AsyncNetworkBackend):
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        try:
+            async with asyncio.timeout(timeout):
+                local = (local_address, 0) if local_address else None
+                reader, writer = await asyncio.open_connection(host, port, local_addr=local, limit=1 << 20)
+        except TimeoutError as exc:
+            raise httpcore.ConnectTimeout(f"no connection within {timeout}s") from exc
+        except OSError as exc:
+            raise httpcore.ConnectError(f"{type(exc).__name__}: {exc}") from exc
+        for option in socket_options or ():
+            writer.get_extra_info("socket").setsockopt(*option)
+        return _Stream(reader, writer)
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.UnsupportedProtocol("unix sockets are not used")
+
+    async def sleep(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+def _httpx_error(exc: Exception) -> httpx.TransportError:
+    """httpcore's error as httpx's of the same name, so callers see one family of errors whatever the transport."""
+    kind = getattr(httpx, type(exc).__name__, None)
+    if not (isinstance(kind, type) and issubclass(kind, httpx.TransportError)):
+        kind = httpx.TransportError
+    return kind(str(exc))
+
+
+_HTTPCORE_ERRORS = (httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError,
+                    httpcore.UnsupportedProtocol, httpcore.ProxyError)  # fmt: skip
+
+
+class _Body(httpx.AsyncByteStream):
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        try:
+            async for part in self._stream:
+                yield part
+        except _HTTPCORE_ERRORS as exc:
+            raise _httpx_error(exc) from exc
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+
+class AsyncioTransport(httpx.AsyncBaseTransport):
+    """httpcore's connection pool (keep-alive, HTTP/1.1 framing by h11, TLS) on plain asyncio: the Fetcher's
+    direct connections. Limits as httpx's defaults."""
+
+    def __init__(self, ssl_context: ssl.SSLContext) -> None:
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=ssl_context,
+            max_connections=100,
+            max_keepalive_connections=20,
+            keepalive_expiry=5.0,
+            network_backend=_Backend(),
+        )
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        url = request.url
+        core = httpcore.Request(
+            method=request.method,
+            url=httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path),
+            headers=request.headers.raw,
+            content=request.stream,
+            extensions=request.extensions,
+        )
+        try:
+            resp = await self._pool.handle_async_request(core)
+        except _HTTPCORE_ERRORS as exc:
+            raise _httpx_error(exc) from exc
+        return httpx.Response(resp.status, headers=resp.headers, stream=_Body(resp.stream), extensions=resp.extensions)
+
+    async def aclose(self) -> None:
+        await self._pool.aclose()
+
+
 class Fetcher:
-    """One shared AsyncClient; per-host concurrency and delay; retries with backoff; streamed size cap."""
+    """One connection pool; per-host concurrency and delay; retries with backoff; streamed size cap."""
 
     def __init__(
         self,
@@ -214,12 +374,11 @@ class Fetcher:
     ) -> None:
         self.default = default or Politeness()
         self.per_host = dict(per_host or {})
-        self._client = httpx.AsyncClient(
-            verify=tls_context(self.default.ca_bundle),
-            follow_redirects=False,
-            transport=transport,
-            headers={"User-Agent": USER_AGENT, "Accept-Language": "zh-CN,zh;q=0.9"},
-        )
+        self._tls = tls_context(self.default.ca_bundle)
+        self._direct = transport or AsyncioTransport(self._tls)
+        self._env = urllib.request.getproxies_environment()  # HTTP(S)_PROXY, ALL_PROXY, NO_PROXY: as httpx's client
+        self._proxied: dict[str, httpx.AsyncBaseTransport] = {}
+        self._cookies = httpx.Cookies()  # a portal's session cookie (JSESSIONID) lasts the Fetcher's life
         self._sems: dict[str, asyncio.Semaphore] = {}
         self._last: dict[str, float] = {}
         self.requests = 0
@@ -229,7 +388,23 @@ class Fetcher:
         return self.per_host.get(urlsplit(url).hostname or "", self.default)
 
     async def close(self) -> None:
-        await self._client.aclose()
+        for transport in (self._direct, *self._proxied.values()):
+            await transport.aclose()
+
+    def _transport(self, url: str) -> httpx.AsyncBaseTransport:
+        """Direct, or through the proxy the environment names for this scheme (unless NO_PROXY exempts the host).
+        Requests go to the transport itself, not through an httpx client: the client's layers (cookies, auth,
+        redirects, hooks) cost more CPU per request than the request, and the Fetcher does its own redirects."""
+        parts = urlsplit(url)
+        proxy = self._env.get(parts.scheme) or self._env.get("all")
+        if not proxy or urllib.request.proxy_bypass_environment(parts.hostname or "", self._env):
+            return self._direct
+        if proxy not in self._proxied:
+            try:
+                self._proxied[proxy] = httpx.AsyncHTTPTransport(verify=self._tls, proxy=proxy)
+            except (ImportError, ValueError) as exc:  # socks5:// without socksio, a malformed proxy URL
+                raise httpx.ProxyError(f"proxy {proxy!r} unusable: {exc}") from exc
+        return self._proxied[proxy]
 
     async def __aenter__(self) -> Fetcher:
         return self
@@ -310,10 +485,19 @@ class Fetcher:
                 # every hop, so a redirect cannot reach the intranet (nor another local port)
                 check_url(current, pol.allow_private, start if hop else None)
                 self.requests += 1
-                req = self._client.build_request(
-                    method, current, headers=headers, data=dict(form) if form else None, timeout=pol.timeout
+                req = httpx.Request(
+                    method,
+                    current,
+                    headers={**_HEADERS, **headers},
+                    data=dict(form) if form else None,
+                    extensions={"timeout": dict.fromkeys(("connect", "read", "write", "pool"), pol.timeout)},
                 )
-                resp = await self._client.send(req, stream=True)
+                if self._cookies:
+                    self._cookies.set_cookie_header(req)
+                resp = await self._transport(current).handle_async_request(req)
+                resp.request = req
+                if "set-cookie" in resp.headers:
+                    self._cookies.extract_cookies(resp)
                 try:
                     if resp.is_redirect and resp.headers.get("location"):
                         await _drain(resp)

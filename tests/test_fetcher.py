@@ -105,3 +105,52 @@ def test_revalidated_pages_and_redirects_keep_their_connection() -> None:
     assert statuses == ["ok"] * 7
     assert [h[2] for h in p.hits] == [200, 304, 304, 304, 302, 200, 302, 304, 302, 304]
     assert len(p.peers) == 1, p.peers  # one connection for ten requests
+
+
+def test_a_portal_session_cookie_is_sent_back_and_gzip_is_decoded() -> None:
+    import gzip
+
+    page = "<html><body>年报目录 第二页</body></html>".encode()
+    with FixturePortal() as p:
+        cookie = {"Set-Cookie": "JSESSIONID=abc123; Path=/"}
+        p.routes["/a.html"] = Route(b"<html><body>one</body></html>", headers=cookie)
+        p.routes["/b.html"] = Route(gzip.compress(page), headers={"Content-Encoding": "gzip"})
+
+        async def run() -> tuple[bytes, bytes]:
+            async with Fetcher(Politeness(allow_private=True, retries=0)) as f:
+                return (await f.fetch(f"{p.url}/a.html")).data, (await f.fetch(f"{p.url}/b.html")).data
+
+        first, second = asyncio.run(run())
+    assert first == b"<html><body>one</body></html>" and second == page  # decoded, as the client decoded it
+    sent = dict(p.seen)
+    assert "Cookie" not in sent["/a.html"] and sent["/b.html"]["Cookie"] == "JSESSIONID=abc123"
+    assert "gzip" in sent["/a.html"]["Accept-Encoding"] and sent["/a.html"]["User-Agent"].startswith("nianbao/")
+
+
+def test_the_environment_proxy_is_used_unless_no_proxy_names_the_host(monkeypatch) -> None:
+    with FixturePortal() as portal, FixturePortal() as proxy:
+        portal.routes["/a.html"] = Route(b"<html><body>direct</body></html>")
+        proxy.routes["/a.html"] = Route(b"<html><body>via the proxy</body></html>")  # absolute-form target
+        for var in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy", "NO_PROXY", "no_proxy"):
+            monkeypatch.delenv(var, raising=False)
+        monkeypatch.setenv("HTTP_PROXY", proxy.url)
+        proxied, _ = fetch(f"{portal.url}/a.html", Politeness(allow_private=True, retries=0))
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        direct, _ = fetch(f"{portal.url}/a.html", Politeness(allow_private=True, retries=0))
+    assert proxied.data == b"<html><body>via the proxy</body></html>"
+    assert direct.data == b"<html><body>direct</body></html>"
+    assert [h[1] for h in proxy.hits] == ["/a.html"] and [h[1] for h in portal.hits] == ["/a.html"]
+
+
+def test_a_kept_alive_connection_the_portal_closed_meanwhile_is_replaced_not_failed() -> None:
+    with FixturePortal(idle_timeout=0.2) as p:
+        p.routes["/list.html"] = Route(b"<html><body>list</body></html>", etag=False)
+
+        async def run() -> list[str]:
+            async with Fetcher(Politeness(allow_private=True, retries=0)) as f:
+                first = await f.fetch(f"{p.url}/list.html")
+                await asyncio.sleep(0.6)  # the server drops the idle connection
+                return [first.status, (await f.fetch(f"{p.url}/list.html")).status]
+
+        statuses = asyncio.run(run())
+    assert statuses == ["ok", "ok"] and len(p.peers) == 2  # no retry needed: a fresh connection at once
