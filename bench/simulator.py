@@ -49,7 +49,7 @@ class Simulator:
             SimPortal(
                 KINDS[j % len(KINDS)],
                 f"模拟门户{j:02d}",
-                FixturePortal(max_connections=per_host),
+                FixturePortal(max_connections=per_host, latency=latency),
                 [f"模拟{j:02d}区第{i:03d}镇人民政府" for i in range(per)],
             )
             for j in range(portals)
@@ -73,7 +73,7 @@ class Simulator:
         body = p.bodies[i]
         if self.pdf_every and i % self.pdf_every == 0:  # an article page with the report as a PDF attachment
             pdf_path = f"/module/download/P{i}.pdf"
-            p.server.routes[pdf_path] = Route(self.pdf, "application/pdf", delay=self.latency)
+            p.server.routes[pdf_path] = Route(self.pdf, "application/pdf")
             page = (f'<html><head><meta name="PubDate" content="2024-01-20 10:00"><title>{body}2023年政府信息公开工作'
                     f'年度报告</title></head><body><div class="article"><p>{body}2023年政府信息公开工作年度报告</p>'
                     f'<p>附件：<a href="{pdf_path}">年报.pdf</a></p>' + "<p>（修订）</p>" * version
@@ -83,7 +83,7 @@ class Simulator:
             if version:
                 note = f'</p><p>（第{version}次修订）</p></div><div class="footer">'.encode()
                 page = page.replace(b'</p></div><div class="footer">', note)
-        p.server.routes[path] = Route(page, delay=self.latency)
+        p.server.routes[path] = Route(page)
         p.reports[i] = path
 
     def _li(self, p: SimPortal, i: int) -> str:
@@ -93,23 +93,21 @@ class Simulator:
     def _lists(self, p: SimPortal) -> None:
         items = [self._li(p, i) for i in sorted(p.reports)]
         pages = [items[k : k + PER_PAGE] for k in range(0, len(items), PER_PAGE)] or [[]]
-        r, lat = p.server.routes, self.latency
+        r = p.server.routes
         if p.kind == "hanweb":
             p.server.proxies["/module/web/jpage/dataproxy.jsp"] = items
             ds = datastore(items[:PER_PAGE], len(items), "/module/web/jpage/dataproxy.jsp?page=1&columnid=1")
             page = f'<html><body><div id="1"><script type="text/xml">{ds}</script></div></body></html>'
-            r["/col/col1/index.html"] = Route(page.encode(), delay=lat)
+            r["/col/col1/index.html"] = Route(page.encode())
         elif p.kind == "trs":
             for n, chunk in enumerate(pages):
                 name = "index.html" if n == 0 else f"index_{n}.html"
                 script = f'<script>createPageHTML({len(pages)}, {n}, "index", "html");</script>'
-                r[f"/nb/{name}"] = Route(f'<html><body><ul>{"".join(chunk)}</ul>{script}</body></html>'.encode(),
-                                         delay=lat)  # fmt: skip
+                r[f"/nb/{name}"] = Route(f"<html><body><ul>{''.join(chunk)}</ul>{script}</body></html>".encode())
         else:
             for n, chunk in enumerate(pages):
                 name = "list.html" if n == 0 else f"list_{n}.html"
-                r[f"/gk/{name}"] = Route(f'<html><body><ul class="l">{"".join(chunk)}</ul></body></html>'.encode(),
-                                         delay=lat)  # fmt: skip
+                r[f"/gk/{name}"] = Route(f'<html><body><ul class="l">{"".join(chunk)}</ul></body></html>'.encode())
 
     def list_url(self, p: SimPortal) -> str:
         return (
@@ -130,9 +128,9 @@ class Simulator:
 
     def withhold(self, fraction: float) -> int:
         """Take a share of reports off (before the first scan), so they can be published later."""
-        n = 0
-        for p in self.portals:
-            k = int(len(p.bodies) * fraction)
+        n, quota = 0, round(self.total_bodies * fraction)
+        for j, p in enumerate(self.portals):  # the quota spread over the portals, the last bodies of each
+            k = quota // len(self.portals) + (j < quota % len(self.portals))
             for i in range(len(p.bodies) - k, len(p.bodies)):
                 p.reports.pop(i, None)
                 n += 1
