@@ -379,6 +379,7 @@ class Fetcher:
         self._env = urllib.request.getproxies_environment()  # HTTP(S)_PROXY, ALL_PROXY, NO_PROXY: as httpx's client
         self._proxied: dict[str, httpx.AsyncBaseTransport] = {}
         self._cookies = httpx.Cookies()  # a portal's session cookie (JSESSIONID) lasts the Fetcher's life
+        self._vetted: set[tuple[str, str, bool, tuple[str, int] | None]] = set()
         self._sems: dict[str, asyncio.Semaphore] = {}
         self._last: dict[str, float] = {}
         self.requests = 0
@@ -390,6 +391,15 @@ class Fetcher:
     async def close(self) -> None:
         for transport in (self._direct, *self._proxied.values()):
             await transport.aclose()
+
+    def _vet(self, url: str, allow_private: bool, origin: tuple[str, int] | None) -> None:
+        """check_url once per scheme, host and port in the Fetcher's life (one portal's cycle): its getaddrinfo
+        blocks the event loop, and a portal's hundreds of requests all go to the same host."""
+        parts = urlsplit(url)
+        key = (parts.scheme, parts.netloc, allow_private, origin)
+        if key not in self._vetted:
+            check_url(url, allow_private, origin)  # raises BlockedAddress: not remembered, refused every time
+            self._vetted.add(key)
 
     def _transport(self, url: str) -> httpx.AsyncBaseTransport:
         """Direct, or through the proxy the environment names for this scheme (unless NO_PROXY exempts the host).
@@ -483,11 +493,11 @@ class Fetcher:
         try:
             for hop in range(pol.max_redirects + 1):
                 # every hop, so a redirect cannot reach the intranet (nor another local port)
-                check_url(current, pol.allow_private, start if hop else None)
+                self._vet(current, pol.allow_private, start if hop else None)
                 self.requests += 1
                 req = httpx.Request(
                     method,
-                    current,
+                    _url(current),
                     headers={**_HEADERS, **headers},
                     data=dict(form) if form else None,
                     extensions={"timeout": dict.fromkeys(("connect", "read", "write", "pool"), pol.timeout)},
@@ -534,6 +544,12 @@ class Fetcher:
             return FetchResult(current, "blocked", error=str(exc))
         except httpx.HTTPError as exc:
             return FetchResult(current, "network_error", error=f"{type(exc).__name__}: {exc}"[:300])
+
+
+@functools.lru_cache(maxsize=4096)
+def _url(url: str) -> httpx.URL:
+    """Parsed once: the same list pages are asked for every hour, and httpx parses a URL in pure Python."""
+    return httpx.URL(url)
 
 
 async def _drain(resp: httpx.Response, limit: int = 65_536) -> None:

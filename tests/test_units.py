@@ -218,6 +218,30 @@ def test_processes_opening_a_new_database_at_once_migrate_it_once(tmp_path) -> N
         store.close()
 
 
+def test_published_body_years_sees_reports_another_connection_stored(tmp_path) -> None:
+    """The deadline pass's remembered set must never miss a report another process stored (the service and
+    a manual `nianbao scan` share the file): a missing entry would send a false DeadlineMissed."""
+    from bot.store import Store
+
+    service, other = Store(tmp_path / "s.sqlite"), Store(tmp_path / "s.sqlite")
+    try:
+        assert service.published_body_years() == frozenset()
+
+        def store_report(store: Store, body: str) -> None:
+            row = {"url": f"http://x/{body}", "portal": "p", "body": body, "year": 2024}
+            store._insert("reports", {**row, "first_seen": "2025-01-02", "last_seen": "2025-01-02"})
+
+        store_report(other, "甲镇人民政府")
+        assert service.published_body_years() == {("甲镇人民政府", 2024)}
+        assert service.published_body_years() is service.published_body_years()  # nothing new: not re-read
+        service._saved += 1  # what save_version does before writing through this connection
+        store_report(service, "乙镇人民政府")
+        assert service.published_body_years() == {("甲镇人民政府", 2024), ("乙镇人民政府", 2024)}
+    finally:
+        service.close()
+        other.close()
+
+
 def test_html_extraction_from_eight_threads_at_once_gives_the_same_documents() -> None:
     """Without workers the service extracts pages in threads: one parser per thread, nothing shared that
     parses (lxml replicates only its default parser per thread)."""

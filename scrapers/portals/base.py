@@ -7,6 +7,7 @@ never reads a blocked portal as "no new reports" or "report withdrawn".
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections import OrderedDict
@@ -35,6 +36,12 @@ class ReportLink:
     list_date: date | None
     portal: str
 
+    @functools.cached_property
+    def entry(self) -> str:
+        """What the list says about this report, as one line of the list hash. Cached: links of an unchanged
+        list page are the very objects of the last cycle (links_from_html remembers them)."""
+        return f"{self.url}|{self.title}|{self.list_date}"
+
 
 @dataclass
 class Discovery:
@@ -48,7 +55,7 @@ class Discovery:
     def list_hash(self) -> str:
         """What the list says (links, titles, dates): unchanged hash + recent reconcile = nothing to fetch,
         even on servers that send no ETag / Last-Modified."""
-        items = sorted(f"{x.url}|{x.title}|{x.list_date}" for x in self.links)
+        items = sorted(x.entry for x in self.links)
         return hashlib.sha256("\n".join(items).encode()).hexdigest()[:16]
 
     def failed(self, res: FetchResult, what: str) -> None:
