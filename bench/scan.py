@@ -119,7 +119,16 @@ def main() -> None:
                 "errors": sum(r.errors for r in results),
             }
 
+        per_portal0 = sim.requests_by_portal
         first = run("first full scan", now)
+        if args.latency:  # the arithmetic: what politeness alone allows against what the CPU needs
+            busiest = max(b - a for a, b in zip(per_portal0, sim.requests_by_portal, strict=True))
+            lanes = min(args.concurrency, args.per_host or args.concurrency)
+            floor = busiest * args.latency / lanes
+            cores = os.cpu_count() or 1
+            first["politeness_floor_s"] = round(floor, 2)  # busiest portal: requests × latency / lanes
+            first["cpu_floor_s"] = round(first["cpu_s"] / cores, 2)  # all CPU spread perfectly over the cores
+            first["bound_by"] = "politeness" if floor >= first["cpu_s"] / cores else "CPU"
         versions0 = store.one("SELECT count(*) AS n FROM versions")["n"]
         again = run("rescan, nothing new", now + timedelta(hours=1))
         reparsed = store.one("SELECT count(*) AS n FROM versions")["n"] - versions0
@@ -151,6 +160,12 @@ def main() -> None:
         for s in out["scans"]:
             print(f"{s['scan']:<24}{s['wall_s']:>8}{s['cpu_s']:>8}{s['requests']:>10}{s['bytes'] / 1e6:>8.1f}"
                   f"{s['reports_new_or_changed']:>8}{s['reports_per_cpu_s'] or '-':>10}")  # fmt: skip
+        f = out["scans"][0]
+        if "bound_by" in f:
+            print(f"first scan: politeness alone needs ≥ {f['politeness_floor_s']} s (busiest portal's requests × "
+                  f"{args.latency:g} s / {min(args.concurrency, args.per_host or args.concurrency)} at once), the CPU "
+                  f"≥ {f['cpu_floor_s']} s ({f['cpu_s']} CPU-s / {os.cpu_count()} cores): bound by {f['bound_by']}; "
+                  f"wall {f['wall_s']} s")  # fmt: skip
         print(f"rescan re-parsed: {out['rescan_versions_added']} versions; peak RSS {out['peak_rss_mb']} MB "
               f"(with workers {out['peak_rss_mb_with_workers']} MB); "
               f"SQLite {out['sqlite_mb_per_1000_reports']} MB per 1,000 reports; new report → outbox "

@@ -149,6 +149,10 @@ class Simulator:
     def bytes(self) -> int:
         return sum(p.server.bytes_sent for p in self.portals)
 
+    @property
+    def requests_by_portal(self) -> list[int]:
+        return [len(p.server.hits) for p in self.portals]
+
     def config_toml(self, database: str, concurrency: int = 4, delay: float = 0.0) -> str:
         out = [f'[service]\ndatabase = "{database}"\nyears = [2023]\n']
         for p in self.portals:
@@ -232,6 +236,10 @@ class RemoteSimulator:
     @property
     def bytes(self) -> int:
         return self.call("bytes")
+
+    @property
+    def requests_by_portal(self) -> list[int]:
+        return self.call("requests_by_portal")
 
     def withhold(self, fraction: float) -> int:
         return self.call("withhold", fraction)

@@ -62,6 +62,7 @@ class FixturePortal:
 
         class Handler(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body go out as written, as from a real server
             timeout = idle_timeout  # a kept-alive connection idle this long is closed by the server
 
             def log_message(self, *args: object) -> None:
