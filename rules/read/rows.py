@@ -41,7 +41,9 @@ def _dedupe(labels: list[str]) -> list[str]:
 def grid_rows(table: Table) -> list[Row]:
     rows = []
     for cells in table.rows:
-        last_text = max((i for i, c in enumerate(cells) if not is_value_text(c)), default=-1)
+        last_text = len(cells) - 1  # the last cell that is not a value: from the right, past the values only
+        while last_text >= 0 and is_value_text(cells[last_text]):
+            last_text -= 1
         labels = _dedupe([c for c in cells[: last_text + 1] if c])
         rows.append(Row(tuple(labels), tuple(cells[last_text + 1 :]), True, "grid"))
     return rows

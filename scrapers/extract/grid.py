@@ -24,6 +24,10 @@ def expand(rows: Iterable[Iterable[SpanCell]], max_span: int = 60) -> list[list[
         for text, rowspan, colspan in row:
             while c in slots:
                 c += 1
+            if rowspan == 1 and colspan == 1:  # the usual cell: one free slot, nothing left for the rows below
+                slots[c] = text
+                c += 1
+                continue
             cs = min(max(colspan, 1), max_span)
             for dc in range(cs):
                 slots.setdefault(c + dc, text)
@@ -32,7 +36,7 @@ def expand(rows: Iterable[Iterable[SpanCell]], max_span: int = 60) -> list[list[
                 for dc in range(cs):
                     below.setdefault(c + dc, text)
             c += cs
-            width = max(width, c)
+        width = max(width, c)
         out.append(slots)
     while later:  # rowspans reaching below the last row
         r += 1
