@@ -32,6 +32,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/scan.py --bodies 5000 --portals 20 --workers 2 | tee var/bench-scan.txt
 	$(BIN)/python bench/scan.py --bodies 1000 --portals 20 --latency 0.2 --per-host 2 --concurrency 2 --workers 2 \
 		--pdf-every 0 | tee var/bench-latency.txt
+	$(BIN)/python bench/scan.py --bodies 1000 --portals 5 --latency 0.2 --per-host 2 --concurrency 2 --workers 2 \
+		--pdf-every 0 | tee var/bench-latency-5.txt
 	$(BIN)/python bench/urlwatch_compare.py --bodies 5000 --portals 20 | tee var/bench-urlwatch.txt
 	$(BIN)/python bench/scorecard.py --bodies 500 | tee var/bench-scorecard.txt
 
