@@ -6,10 +6,13 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from typing import TYPE_CHECKING
 
 from scrapers.document import Document, unreadable
 from scrapers.extract import extract
-from scrapers.net import Fetcher
+
+if TYPE_CHECKING:  # annotations only: the analysis workers import this module, not the network stack
+    from scrapers.net import Fetcher
 
 MAX_ATTACHMENTS = 3
 # what the article page knows better than its attachment: publication evidence and the title

@@ -254,3 +254,15 @@ def test_html_extraction_from_eight_threads_at_once_gives_the_same_documents() -
     with ThreadPoolExecutor(8) as pool:
         for _ in range(3):
             assert list(pool.map(lambda page: extract(*page), pages * 2)) == want * 2
+
+
+def test_an_analysis_worker_does_not_load_the_network_stack() -> None:
+    """A worker extracts, reads and checks; importing httpx (and with it click, pygments, anyio) cost each
+    worker ~10 MB of the 250 MB budget. Unpickling a Job's Body imports bot.config — also without httpx."""
+    import subprocess
+    import sys
+
+    code = "import sys, bot.analysis, bot.config; "
+    code += "print([m for m in ('httpx', 'httpcore', 'anyio') if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]"
