@@ -4,7 +4,7 @@ of the portal simulator for changes. Prints the ratio "nianbao's change-detectio
     python bench/urlwatch_compare.py [--bodies 5000] [--portals 20]
 
 The cycle compared is the one that matters every hour of January: nothing changed since the last
-look (the median of three such cycles on each side). urlwatch fetches each list page and diffs it;
+look (the median of five such cycles on each side). urlwatch fetches each list page and diffs it;
 nianbao fetches the list pages (conditional GET), parses the links, and needs no request for known
 reports until the reconcile.
 """
@@ -32,7 +32,7 @@ from bot.pipeline import scan_all  # noqa: E402
 from rules.config import load_rules  # noqa: E402
 
 VENV = ROOT / "var" / "bench-urlwatch-venv"
-CYCLES = 3  # each side's figure is the median of three unchanged cycles: one cycle is as noisy as this VM
+CYCLES = 5  # each side's figure is the median of five unchanged cycles: one cycle is as noisy as this VM
 
 
 def urlwatch() -> Path:

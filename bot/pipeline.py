@@ -279,22 +279,23 @@ async def scan_portal(
                 todo.append(link)
         done = len(seen)
         # one link more in hand than requests allowed at once (the Fetcher enforces concurrency and delay per
-        # host): the next report downloads while this one is read, instead of latency + reading in a chain
-        lanes = asyncio.Semaphore(portal.concurrency + 1)
+        # host): the next report downloads while this one is read, instead of latency + reading in a chain.
+        # A few lanes take the links in turn — not a task per link waiting on a semaphore (5,000 parked tasks)
+        pending = iter(todo)
 
-        async def one(link: ReportLink) -> None:
+        async def lane() -> None:
             nonlocal done
-            async with lanes:
+            for link in pending:
                 try:
                     await process_link(link, portal, fetcher, store, rules, now, result, an)
                 except Exception:  # one broken report must not stop the portal's other reports
                     log.exception("processing %s failed", link.url)
                     result.errors += 1
-            done += 1
-            if progress:
-                progress(portal.name, done, len(discovery.links))
+                done += 1
+                if progress:
+                    progress(portal.name, done, len(discovery.links))
 
-        await asyncio.gather(*(one(link) for link in todo))
+        await asyncio.gather(*(lane() for _ in range(min(len(todo), portal.concurrency + 1))))
         store.touch_many(seen, stamp)  # one transaction for all the reports seen unchanged
         if discovery.complete:  # a cycle with errors leaves no hash: the next one looks at every link again
             state = "" if result.errors else discovery.list_hash

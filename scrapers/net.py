@@ -500,7 +500,7 @@ class Fetcher:
                 self.requests += 1
                 req = httpx.Request(
                     method,
-                    _url(current),
+                    _url(current) if expect == "page" else current,
                     headers={**_HEADERS, **headers},
                     data=dict(form) if form else None,
                     extensions={"timeout": dict.fromkeys(("connect", "read", "write", "pool"), pol.timeout)},
@@ -549,9 +549,10 @@ class Fetcher:
             return FetchResult(current, "network_error", error=f"{type(exc).__name__}: {exc}"[:300])
 
 
-@functools.lru_cache(maxsize=4096)
+@functools.lru_cache(maxsize=1024)
 def _url(url: str) -> httpx.URL:
-    """Parsed once: the same list pages are asked for every hour, and httpx parses a URL in pure Python."""
+    """A list page's URL parsed once: the same pages are asked for every hour, and httpx parses in pure Python.
+    (Report URLs are asked for once or twice a season: not kept.)"""
     return httpx.URL(url)
 
 
