@@ -315,8 +315,13 @@ def _httpx_error(exc: Exception) -> httpx.TransportError:
     return kind(str(exc))
 
 
-_HTTPCORE_ERRORS = (httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError,
-                    httpcore.UnsupportedProtocol, httpcore.ProxyError)  # fmt: skip
+_HTTPCORE_ERRORS = (
+    httpcore.TimeoutException,
+    httpcore.NetworkError,
+    httpcore.ProtocolError,
+    httpcore.UnsupportedProtocol,
+    httpcore.ProxyError,
+)
 
 
 class _Body(httpx.AsyncByteStream):
