@@ -125,6 +125,7 @@ def main() -> None:
             busiest = max(b - a for a, b in zip(per_portal0, sim.requests_by_portal, strict=True))
             lanes = min(args.concurrency, args.per_host or args.concurrency)
             floor = busiest * args.latency / lanes
+            first["lanes_per_portal"] = lanes
             cores = os.cpu_count() or 1
             first["politeness_floor_s"] = round(floor, 2)  # busiest portal: requests × latency / lanes
             first["cpu_floor_s"] = round(first["cpu_s"] / cores, 2)  # all CPU spread perfectly over the cores
@@ -163,7 +164,7 @@ def main() -> None:
         f = out["scans"][0]
         if "bound_by" in f:
             print(f"first scan: politeness alone needs ≥ {f['politeness_floor_s']} s (busiest portal's requests × "
-                  f"{args.latency:g} s / {min(args.concurrency, args.per_host or args.concurrency)} at once), the CPU "
+                  f"{args.latency:g} s / {f['lanes_per_portal']} at once), the CPU "
                   f"≥ {f['cpu_floor_s']} s ({f['cpu_s']} CPU-s / {os.cpu_count()} cores): bound by {f['bound_by']}; "
                   f"wall {f['wall_s']} s")  # fmt: skip
         print(f"rescan re-parsed: {out['rescan_versions_added']} versions; peak RSS {out['peak_rss_mb']} MB "

@@ -143,7 +143,7 @@ class Simulator:
 
     @property
     def requests(self) -> int:
-        return sum(len(p.server.hits) for p in self.portals)
+        return sum(self.requests_by_portal)
 
     @property
     def bytes(self) -> int:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.config import Body
-from bot.documents import links_attachments
+from bot.documents import extract_in_thread, links_attachments
 from rules.config import RuleSet, load_rules
 from rules.engine import check
 from rules.read.document import read
@@ -141,15 +141,13 @@ class Analyser:
         return fn(*args, self.rules) if got is _HERE else got
 
     async def extract(self, data: bytes, url: str, ctype: str | None) -> Document:
-        """Bytes → Document on a worker, or in a thread here (lxml and a PDF's child release the loop)."""
+        """Bytes → Document on a worker, or in a thread here."""
         got = await self._in_pool(extract, data, url, ctype)
-        return await asyncio.to_thread(extract, data, url, ctype) if got is _HERE else got
+        return await extract_in_thread(data, url, ctype) if got is _HERE else got
 
     async def analyse(self, data: bytes, url: str, ctype: str | None, job: Job) -> Analysed:
         got = await self._in_pool(analyse_page, data, url, ctype, job)
-        if got is not _HERE:
-            return got
-        return _extracted(await asyncio.to_thread(extract, data, url, ctype), job, self.rules)
+        return _extracted(await extract_in_thread(data, url, ctype), job, self.rules) if got is _HERE else got
 
     async def analyse_doc(self, doc: Document, job: Job) -> Analysed:
         return await self._run(analyse_doc, doc, job)

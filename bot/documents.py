@@ -32,7 +32,8 @@ PAGE_EVIDENCE = (
 Extract = Callable[[bytes, str, str | None], Awaitable[Document]]
 
 
-async def _in_thread(data: bytes, url: str, ctype: str | None) -> Document:
+async def extract_in_thread(data: bytes, url: str, ctype: str | None) -> Document:
+    """In-process extraction off the event loop (lxml and a PDF's child release the GIL)."""
     return await asyncio.to_thread(extract, data, url, ctype)
 
 
@@ -43,11 +44,11 @@ def links_attachments(doc: Document) -> bool:
 
 async def document_from(fetcher: Fetcher, url: str, data: bytes, ctype: str | None) -> tuple[Document, str | None]:
     """(Document, the attachment URL it came from or None)."""
-    return await with_attachments(fetcher, await _in_thread(data, url, ctype))
+    return await with_attachments(fetcher, await extract_in_thread(data, url, ctype))
 
 
 async def with_attachments(
-    fetcher: Fetcher, doc: Document, extractor: Extract = _in_thread
+    fetcher: Fetcher, doc: Document, extractor: Extract = extract_in_thread
 ) -> tuple[Document, str | None]:
     """The page's Document, or the best of its attachments when it only links its report."""
     if not links_attachments(doc):
