@@ -25,9 +25,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.simulator import RemoteSimulator  # noqa: E402
-from bot.config import load_config  # noqa: E402
-from bot.notify import open_store  # noqa: E402
-from bot.pipeline import scan_all  # noqa: E402
 from rules.config import load_rules  # noqa: E402
 from tests.procs import children  # noqa: E402
 
@@ -78,6 +75,12 @@ def main() -> None:
     ap.add_argument("--workers", type=int, default=None, help="analysis processes (default: one per CPU; 0: none)")
     ap.add_argument("--json-only", action="store_true")
     args = ap.parse_args()
+    # the service's modules are imported here, not at the top: the analysis workers re-import this script as
+    # their spawn main, and would carry the network stack and the store the service's own CLI keeps out of them
+    from bot.config import load_config
+    from bot.notify import open_store
+    from bot.pipeline import scan_all
+
     rules = load_rules()
     out: dict = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                              "platform": platform.platform()}, "params": vars(args)}  # fmt: skip

@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bot.config import Body
+from bot.body import Body
 from bot.documents import extract_in_thread, links_attachments
 from rules.config import RuleSet, load_rules
 from rules.engine import check

@@ -15,7 +15,6 @@ from rules.read.document import read
 from rules.report import Finding, Report
 from scrapers.document import Document, unreadable
 from scrapers.extract import extract
-from scrapers.net import Fetcher, Politeness
 
 
 @dataclass(frozen=True)
@@ -47,6 +46,8 @@ class Outcome:
 def load_document(source: str, allow_private: bool = False) -> tuple[Document, str | None]:
     """A local file, or a URL through the shared fetch path (attachments followed): (Document, attachment)."""
     if source.startswith(("http://", "https://")):
+        # imported here: the analysis workers re-import the CLI (their spawn main), and must not load httpx
+        from scrapers.net import Fetcher, Politeness
 
         async def run() -> tuple[Document, str | None]:
             async with Fetcher(Politeness(allow_private=allow_private, retries=1)) as fetcher:

@@ -9,7 +9,6 @@ from datetime import date
 from pathlib import Path
 
 from bot.checking import Options, run_check, to_json
-from bot.config import ConfigError, load_config
 from bot.summary import overview, render
 from rules.config import BODY_TYPES, RulesError, load_rules
 
@@ -111,6 +110,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    # here, not at the top: each analysis worker re-imports this module (its spawn main) and has no use for
+    # the config loader's portal kinds, alert channels and HTML list parsers
+    from bot.config import ConfigError, load_config
+
     try:
         config = load_config(args.config) if args.rules is None else None
         rules = load_rules(args.rules or (config.rules_dir if config else None))

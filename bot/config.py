@@ -17,20 +17,13 @@ from typing import Any
 
 from bot.alert_config import AlertConfigError, ChannelSpec, parse_channels, parse_policy
 from bot.alerts import Policy
+from bot.body import Body
 from rules.config import BODY_TYPES
 from scrapers.portals import KINDS
 
 
 class ConfigError(ValueError):
     """config.toml is invalid; the message names the file, line and key."""
-
-
-@dataclass(frozen=True)
-class Body:
-    name: str
-    body_type: str
-    region: str = ""
-    aliases: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

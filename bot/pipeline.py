@@ -17,8 +17,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from bot.analysis import Analyser, Job, analyser
+from bot.body import Body
 from bot.checking import Outcome, to_json
-from bot.config import Body, Config, Portal
+from bot.config import Config, Portal
 from bot.deadlines import deadline_events
 from bot.documents import with_attachments
 from bot.events import (
