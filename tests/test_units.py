@@ -283,3 +283,26 @@ def test_an_analysis_worker_does_not_load_the_network_stack(tmp_path: Path) -> N
     )
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=True)
     assert out.stdout.strip() == "True []", out.stderr
+
+
+def test_the_article_is_found_by_the_first_selector_that_holds_one() -> None:
+    """The article container decides what is read as the report; the page around it only lends its date.
+    Ids are looked up in libxml2's id table, which also holds <a name> anchors and only the first of
+    duplicate ids; class selectors match one class among several."""
+    para = "<p>" + "本机关二〇二三年政府信息公开工作情况如下。" * 5 + "</p>"
+    nav = "<div class='nav'>首页 › 年报 发布日期：2024-01-05</div>"
+
+    def article(body: str) -> tuple[list[str], dict[str, str]]:
+        doc = extract(f"<html><body>{nav}{body}<p>版权所有</p></body></html>".encode(), "http://x/a.html", "text/html")
+        return list(doc.lines), doc.meta
+
+    lines, meta = article(f"<a name='zoom'>锚点</a><div id='zoom'><h1>标题</h1>{para}</div>")
+    assert lines[0] == "标题" and "锚点" not in lines and "版权所有" not in lines
+    assert meta["page_date"] == "2024-01-05"  # from the page, outside the article
+    trs = f"<div class='x TRS_Editor  y'>{para}正文</div>"
+    lines, _ = article(f"<div id='zoom'>短</div><div id='zoom'>{para}</div>{trs}")
+    assert lines[-1].endswith("正文")  # the first #zoom is too short: the next selector's element is taken
+    lines, _ = article(f"<div class='content'>{para}内容</div><article>{para}文章</article>")
+    assert lines[-1].endswith("内容")  # .content precedes article in the selectors
+    lines, _ = article(f"<span id='zoom'>{para}</span>")  # an inline container: read on its own as well
+    assert lines[0].startswith("本机关") and "首页" not in lines[0]
