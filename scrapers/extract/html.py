@@ -146,8 +146,13 @@ def _parser() -> etree.HTMLParser:
 
 
 def _text_content(el: etree._Element) -> str:
-    if not len(el):  # no child node (the usual table cell): its own text is all of it, without an XPath call
+    n = len(el)
+    if not n:  # no child node (the usual table cell): its own text is all of it, without an XPath call
         return el.text or ""
+    if n == 1:  # <td><span>18</span></td>, 商业<br/>企业: one childless element, three strings
+        child = el[0]
+        if not len(child) and isinstance(child.tag, str):  # (a comment's text is no content)
+            return (el.text or "") + (child.text or "") + (child.tail or "")
     return str(_STRING(el))
 
 
@@ -208,13 +213,13 @@ def _lines(
 
     def walk(el: etree._Element) -> None:
         nonlocal where
-        tag = el.tag if isinstance(el.tag, str) else ""
-        if tag and tag.lower() not in _SKIP:
+        tag = el.tag if isinstance(el.tag, str) else ""  # lower case: libxml2's HTML parser folds names
+        if tag and tag not in _SKIP:
             if el in tables:
                 flush()
                 out.extend(" ".join(c for c in r if c) for r in tables[el] if any(r))
             else:
-                block = tag.lower() in _BLOCK
+                block = tag in _BLOCK
                 if block:
                     flush()
                 start = len(out)
@@ -238,7 +243,7 @@ def _article_and_page_lines(
     root: etree._Element, body: etree._Element, tables: dict[etree._Element, list[list[Cell]]]
 ) -> tuple[list[str], list[str]]:
     """(the article's lines, the whole page's). The article's end with its tail, as a walk of it alone has."""
-    if root is body or not isinstance(root.tag, str) or root.tag.lower() not in _BLOCK:
+    if root is body or root.tag not in _BLOCK:
         lines = _lines(root, tables)[0]  # an inline article (a <span id=zoom>): its edges join the page's text
         return lines, lines if root is body else _lines(body, tables)[0]
     page, where = _lines(body, tables, root)
