@@ -9,14 +9,11 @@ cannot be used).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import multiprocessing
 import os
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -24,6 +21,7 @@ from typing import Any
 
 from bot.body import Body
 from bot.documents import extract_in_thread, links_attachments
+from bot.workers import LoopPool, PoolBroken
 from rules.config import RuleSet, load_rules
 from rules.engine import check
 from rules.read.document import read
@@ -117,23 +115,21 @@ class Analyser:
 
     def __init__(self, rules: RuleSet, workers: int) -> None:
         self.rules = rules
-        self.pool: ProcessPoolExecutor | None = None
+        self.pool: LoopPool | None = None
         directory = _rules_dir(rules)
         if workers > 0 and directory is not None and load_rules(Path(directory)).version == rules.version:
             ctx = multiprocessing.get_context("spawn")  # no fork of a threaded, event-looping parent
-            self.pool = ProcessPoolExecutor(
-                workers, mp_context=ctx, initializer=_init, initargs=(directory, os.getpid())
-            )
+            self.pool = LoopPool(workers, ctx, _init, (directory, os.getpid()))
 
     async def _in_pool(self, fn: Any, *args: Any) -> Any:
         """fn(*args) on a worker; _HERE when there is no usable pool (the caller then runs it in-process)."""
         if self.pool is None:
             return _HERE
         try:
-            return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
-        except (BrokenProcessPool, RuntimeError, OSError) as exc:  # a worker died, or none could start
-            log.warning("analysis pool unusable (%s); reading in-process from now on", type(exc).__name__)
-            self.pool = None
+            return await self.pool.run(fn, *args)
+        except PoolBroken as exc:  # a worker died, or none could start
+            log.warning("analysis pool unusable (%s); reading in-process from now on", exc)
+            self.close()
             return _HERE
 
     async def _run(self, fn: Any, *args: Any) -> Any:
@@ -160,7 +156,7 @@ class Analyser:
 
     def close(self) -> None:
         if self.pool is not None:
-            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool.close()
             self.pool = None
 
 

@@ -276,7 +276,7 @@ def test_an_analysis_worker_does_not_load_the_network_stack(tmp_path: Path) -> N
         "    from rules.config import load_rules\n"
         "    a = Analyser(load_rules(), 1)\n"
         "    async def ask():\n"
-        "        return await asyncio.get_running_loop().run_in_executor(a.pool, loaded)\n"
+        "        return await a.pool.run(loaded)\n"
         "    print(a.pool is not None, asyncio.run(ask()))\n"
         "    a.close()\n",
         encoding="utf-8",

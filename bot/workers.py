@@ -1,0 +1,193 @@
+"""Worker processes driven straight from the event loop: a call is pickled down a pipe to an idle worker, and
+its answer read when the pipe turns readable (``loop.add_reader``). No threads in the service.
+
+Why not concurrent.futures' ProcessPoolExecutor: per call it runs a manager thread and a queue feeder thread
+in the service, each taking the GIL from the event loop — ~1 ms of the service's CPU per report, a fifth of
+all it does for one, and the service is the one process that cannot be spread over the cores.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import pickle
+import signal
+from collections import deque
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from multiprocessing.context import SpawnContext
+from typing import Any
+
+
+class PoolBroken(Exception):
+    """A worker died or its pipe failed: the caller does the work itself from now on."""
+
+
+def _serve(calls: Connection, answers: Connection, initializer: Callable[..., None], initargs: tuple[Any, ...]) -> None:
+    """A worker's life: answer one call at a time until the service closes its end (or is gone: EOF too)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal reaches the whole group: the service decides
+    initializer(*initargs)
+    while True:
+        try:
+            fn, args = pickle.loads(calls.recv_bytes())
+        except (EOFError, OSError):
+            return
+        try:
+            answer: tuple[bool, Any] = (True, fn(*args))
+        except Exception as exc:  # the caller's exception, raised again in the service
+            answer = (False, exc)
+        try:
+            data = pickle.dumps(answer, pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # an answer that cannot cross: say so instead of dying
+            data = pickle.dumps((False, RuntimeError(f"unpicklable result: {exc!r}")), pickle.HIGHEST_PROTOCOL)
+        try:
+            answers.send_bytes(data)
+        except OSError:
+            return
+
+
+_DEPTH = 2  # calls a worker may hold: the next page waits in its pipe, not for the busy event loop to send it
+_QUEUE_UP_TO = 32 * 1024  # a bigger call (a PDF's bytes) goes to an idle worker only: a full pipe blocks the loop
+
+
+class _Worker:
+    def __init__(self, pool: LoopPool) -> None:
+        self.pool = pool
+        self.pending: deque[asyncio.Future[Any]] = deque()  # calls sent, answers due in this order
+        self.promised = 0  # slots handed to waiting callers that have not sent yet
+        calls, self.calls = pool.ctx.Pipe(duplex=False)  # two one-way pipes: cheaper than a socket pair
+        self.answers, answers = pool.ctx.Pipe(duplex=False)
+        self.proc = pool.ctx.Process(
+            target=_serve, args=(calls, answers, pool.initializer, pool.initargs), daemon=True, name="nianbao-analysis"
+        )
+        self.proc.start()
+        calls.close()
+        answers.close()
+
+    def load(self) -> int:
+        return len(self.pending) + self.promised
+
+    def call(self, loop: asyncio.AbstractEventLoop, payload: bytes) -> asyncio.Future[Any]:
+        fut: asyncio.Future[Any] = loop.create_future()
+        try:
+            self.calls.send_bytes(payload)
+        except OSError as exc:
+            self.pool.worker_failed(self, exc, fut)
+            return fut
+        if not self.pending:
+            loop.add_reader(self.answers.fileno(), self._readable, loop)
+        self.pending.append(fut)
+        return fut
+
+    def _readable(self, loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            ok, value = pickle.loads(self.answers.recv_bytes())  # (a long answer: the worker is writing the rest)
+        except (EOFError, OSError) as exc:
+            loop.remove_reader(self.answers.fileno())
+            self.pool.worker_failed(self, exc)
+            return
+        fut = self.pending.popleft()
+        if not self.pending:
+            loop.remove_reader(self.answers.fileno())
+        if not fut.done():  # a caller that was cancelled meanwhile: the answer is dropped, the slot is free again
+            if ok:
+                fut.set_result(value)
+            else:
+                fut.set_exception(value)
+        self.pool.wake()
+
+    def close(self) -> None:
+        self.calls.close()  # the worker reads EOF and leaves
+        self.answers.close()
+        self.proc.join(timeout=0.5)
+        if self.proc.is_alive():
+            self.proc.kill()
+            self.proc.join(timeout=0.5)
+
+
+class LoopPool:
+    """``await pool.run(fn, *args)``: fn(*args) on one of ``size`` spawned workers, started on first use.
+    Callers beyond the workers' slots wait their turn in order. Usable from one event loop at a time (`nianbao
+    run` runs its cycles in one; each ``asyncio.run`` of a scan may be another: nothing is bound to a loop)."""
+
+    def __init__(
+        self, size: int, ctx: SpawnContext, initializer: Callable[..., None], initargs: tuple[Any, ...]
+    ) -> None:
+        self.size, self.ctx, self.initializer, self.initargs = size, ctx, initializer, initargs
+        self.workers: list[_Worker] = []
+        self.waiting: deque[tuple[asyncio.Future[_Worker], bool]] = deque()  # (turn, a big call)
+        self.broken: BaseException | None = None
+
+    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        if self.broken is not None:
+            raise PoolBroken(str(self.broken))
+        payload = pickle.dumps((fn, args), pickle.HIGHEST_PROTOCOL)
+        big = len(payload) > _QUEUE_UP_TO
+        worker = self._free(big)
+        if worker is None:
+            worker = await self._wait(big)
+        return await worker.call(asyncio.get_running_loop(), payload)
+
+    def _free(self, big: bool) -> _Worker | None:
+        """The least loaded worker with room for this call; a new one while there are fewer than ``size``."""
+        best = min(self.workers, key=_Worker.load, default=None)
+        if best is not None and best.load() == 0:
+            return best
+        if len(self.workers) < self.size:
+            try:
+                worker = _Worker(self)
+            except OSError as exc:  # no process could start (limits, memory)
+                self.broken = exc
+                raise PoolBroken(f"cannot start a worker: {exc}") from exc
+            self.workers.append(worker)
+            return worker
+        if best is not None and not big and best.load() < _DEPTH:
+            return best
+        return None
+
+    async def _wait(self, big: bool) -> _Worker:
+        turn: asyncio.Future[_Worker] = asyncio.get_running_loop().create_future()
+        self.waiting.append((turn, big))
+        try:
+            worker = await turn
+        except asyncio.CancelledError:
+            if turn.done() and not turn.cancelled():  # handed a slot just as the caller was cancelled
+                turn.result().promised -= 1
+                self.wake()
+            raise
+        worker.promised -= 1
+        return worker
+
+    def wake(self) -> None:
+        """Hand freed slots to the callers waiting, first come first served."""
+        while self.waiting:
+            turn, big = self.waiting[0]
+            if turn.done():
+                self.waiting.popleft()
+                continue
+            worker = self._free(big)
+            if worker is None:
+                return
+            self.waiting.popleft()
+            worker.promised += 1
+            turn.set_result(worker)
+
+    def worker_failed(self, worker: _Worker, exc: BaseException, fut: asyncio.Future[Any] | None = None) -> None:
+        """A worker that died takes the pool with it: the service reads in-process from then on (and says so)."""
+        self.broken = exc
+        err = PoolBroken(f"analysis worker {worker.proc.pid} gone ({type(exc).__name__})")
+        failed = [*worker.pending, *(turn for turn, _ in self.waiting)] + ([fut] if fut is not None else [])
+        worker.pending.clear()
+        self.waiting.clear()
+        for f in failed:
+            if not f.done():
+                f.set_exception(err)
+
+    def close(self) -> None:
+        self.broken = self.broken or RuntimeError("pool closed")
+        for worker in self.workers:
+            if worker.pending:
+                with contextlib.suppress(RuntimeError, OSError, ValueError):  # no loop running, or a closed pipe
+                    asyncio.get_running_loop().remove_reader(worker.answers.fileno())
+            worker.close()
+        self.workers.clear()

@@ -1,0 +1,100 @@
+"""The analysis workers (bot.workers.LoopPool under bot.analysis.Analyser): real spawned processes, real pipes.
+A worker that dies, a caller that gives up, more callers than workers — the scan goes on and gets the same
+answers as in-process."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from datetime import date
+
+import pytest
+
+from bot.analysis import Analyser, Job, analyse_page
+from bot.workers import PoolBroken
+from rules.config import load_rules
+from tests.conftest import FILES
+
+PAGE = (FILES / "clean-f2021-gbk.html").read_bytes()
+JOB = Job(source="http://x/a.html", today=date(2026, 11, 27), year=2021)
+
+
+def _in_process() -> object:
+    return analyse_page(PAGE, "http://x/a.html", None, JOB, load_rules())
+
+
+def test_more_callers_than_workers_all_get_their_own_answer() -> None:
+    an = Analyser(load_rules(), 2)
+    try:
+        assert an.pool is not None
+
+        async def main() -> list[object]:
+            return await asyncio.gather(*(an.analyse(PAGE, "http://x/a.html", None, JOB) for _ in range(7)))
+
+        got = asyncio.run(main())
+        assert got == [_in_process()] * 7
+        assert [w.load() for w in an.pool.workers] == [0, 0]  # both started, both free again
+    finally:
+        an.close()
+
+
+def test_a_killed_worker_means_reading_in_process_not_a_lost_report(caplog: pytest.LogCaptureFixture) -> None:
+    an = Analyser(load_rules(), 1)
+    try:
+
+        async def main() -> tuple[object, object]:
+            first = await an.analyse(PAGE, "http://x/a.html", None, JOB)
+            assert an.pool is not None
+            os.kill(an.pool.workers[0].proc.pid, signal.SIGKILL)
+            an.pool.workers[0].proc.join(timeout=10)
+            return first, await an.analyse(PAGE, "http://x/a.html", None, JOB)
+
+        first, second = asyncio.run(main())
+        assert first == second == _in_process()
+        assert an.pool is None  # in-process from then on
+        assert "analysis pool unusable" in caplog.text
+    finally:
+        an.close()
+
+
+def test_a_cancelled_caller_leaves_its_worker_usable() -> None:
+    """A lane cancelled mid-call (a scan's time budget): the worker's late answer is read and dropped, and the
+    next call gets its own answer, not the stale one."""
+    an = Analyser(load_rules(), 1)
+    try:
+
+        async def main() -> object:
+            call = asyncio.ensure_future(an.analyse(PAGE, "http://x/a.html", None, JOB))
+            await asyncio.sleep(0.3)  # the worker has the page (and is reading it, or starting up)
+            call.cancel()
+            other = Job(source="http://x/b.html", today=date(2026, 11, 27), year=2021)
+            return await an.analyse(PAGE, "http://x/b.html", None, other)
+
+        got = asyncio.run(asyncio.wait_for(main(), 60))  # a wedged worker would hang the next call
+        assert got.report is not None and got.report.source == "http://x/b.html"
+    finally:
+        an.close()
+
+
+def test_an_exception_in_the_worker_is_raised_in_the_caller() -> None:
+    an = Analyser(load_rules(), 1)
+    try:
+        assert an.pool is not None
+        with pytest.raises(ZeroDivisionError):
+            asyncio.run(an.pool.run(divmod, 1, 0))
+        assert asyncio.run(an.pool.run(divmod, 7, 2)) == (3, 1)  # and the worker is still there
+    finally:
+        an.close()
+
+
+def test_a_closed_pool_refuses_politely() -> None:
+    an = Analyser(load_rules(), 1)
+    pool = an.pool
+    assert pool is not None
+    assert asyncio.run(pool.run(divmod, 7, 2)) == (3, 1)
+    proc = pool.workers[0].proc
+    an.close()
+    assert not proc.is_alive()  # closing the pipe ends the worker
+    with pytest.raises(PoolBroken):
+        asyncio.run(pool.run(divmod, 7, 2))
