@@ -134,6 +134,10 @@ def main() -> None:
             first["politeness_floor_s"] = round(floor, 2)  # busiest portal: requests × latency / lanes
             first["cpu_floor_s"] = round(first["cpu_s"] / cores, 2)  # all CPU spread perfectly over the cores
             first["bound_by"] = "politeness" if floor >= first["cpu_s"] / cores else "CPU"
+            # how many portals at once politeness can keep busy before the cores run out: the cores do
+            # cores / (CPU per request) requests a second, one portal takes lanes / latency of them
+            per_request = first["cpu_s"] / max(1, first["requests"])
+            first["politeness_bound_up_to_portals"] = round(cores / per_request / (lanes / args.latency), 1)
         versions0 = store.one("SELECT count(*) AS n FROM versions")["n"]
         again = run("rescan, nothing new", now + timedelta(hours=1))
         reparsed = store.one("SELECT count(*) AS n FROM versions")["n"] - versions0
@@ -171,7 +175,9 @@ def main() -> None:
                   f"{args.latency:g} s / {f['lanes_per_portal']} at once), the CPU "
                   f"≥ {f['cpu_floor_s']} s ({f['cpu_s']} CPU-s / {os.cpu_count()} cores; of them the service's "
                   f"{f['service_cpu_s']} s, the workers' {f['cpu_s'] - f['service_cpu_s']:.2f} s): bound by "
-                  f"{f['bound_by']}; wall {f['wall_s']} s")  # fmt: skip
+                  f"{f['bound_by']}; wall {f['wall_s']} s. At {f['cpu_s'] / f['requests'] * 1000:.1f} ms of CPU a "
+                  f"request, politeness binds up to ≈ {f['politeness_bound_up_to_portals']} portals scanned at once "
+                  f"(each takes {f['lanes_per_portal']} / {args.latency:g} s requests a second)")  # fmt: skip
         print(f"rescan re-parsed: {out['rescan_versions_added']} versions; peak RSS {out['peak_rss_mb']} MB "
               f"(with workers {out['peak_rss_mb_with_workers']} MB); "
               f"SQLite {out['sqlite_mb_per_1000_reports']} MB per 1,000 reports; new report → outbox "
