@@ -120,6 +120,7 @@ class Analyser:
         if workers > 0 and directory is not None and load_rules(Path(directory)).version == rules.version:
             ctx = multiprocessing.get_context("spawn")  # no fork of a threaded, event-looping parent
             self.pool = LoopPool(workers, ctx, _init, (directory, os.getpid()))
+            self.pool.start()
 
     async def _in_pool(self, fn: Any, *args: Any) -> Any:
         """fn(*args) on a worker; _HERE when there is no usable pool (the caller then runs it in-process)."""

@@ -118,6 +118,15 @@ class LoopPool:
         self.waiting: deque[tuple[asyncio.Future[_Worker], bool]] = deque()  # (turn, a big call)
         self.broken: BaseException | None = None
 
+    def start(self) -> None:
+        """Start every worker now: a worker's start (~0.4 s of imports and rules) then overlaps the scan's
+        first list pages, when the cores wait on the network anyway, instead of delaying the first report."""
+        try:
+            while len(self.workers) < self.size:
+                self.workers.append(_Worker(self))
+        except OSError as exc:
+            self.broken = exc
+
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         if self.broken is not None:
             raise PoolBroken(str(self.broken))

@@ -27,7 +27,7 @@ def _in_process() -> object:
 def test_more_callers_than_workers_all_get_their_own_answer() -> None:
     an = Analyser(load_rules(), 2)
     try:
-        assert an.pool is not None
+        assert an.pool is not None and len(an.pool.workers) == 2  # started with the pool, not on first use
 
         async def main() -> list[object]:
             return await asyncio.gather(*(an.analyse(PAGE, "http://x/a.html", None, JOB) for _ in range(7)))
