@@ -1,9 +1,9 @@
-"""Worker processes driven straight from the event loop: a call is pickled down a pipe to an idle worker, and
-its answer read when the pipe turns readable (``loop.add_reader``). No threads in the service.
+"""Worker processes driven straight from the event loop: a call is pickled down a pipe to the least busy
+worker, and its answer read when the other pipe turns readable (``loop.add_reader``). No threads in the service.
 
-Why not concurrent.futures' ProcessPoolExecutor: per call it runs a manager thread and a queue feeder thread
-in the service, each taking the GIL from the event loop — ~1 ms of the service's CPU per report, a fifth of
-all it does for one, and the service is the one process that cannot be spread over the cores.
+Why not concurrent.futures' ProcessPoolExecutor: per call it wakes a manager thread and a queue feeder thread
+in the service, each taking the GIL from the event loop. The service's CPU for one call went from 0.75–0.99 ms
+to 0.44–0.62 ms without them, and the service is the one process that cannot be spread over the cores.
 """
 
 from __future__ import annotations
@@ -81,14 +81,21 @@ class _Worker:
 
     def _readable(self, loop: asyncio.AbstractEventLoop) -> None:
         try:
-            ok, value = pickle.loads(self.answers.recv_bytes())  # (a long answer: the worker is writing the rest)
+            data = self.answers.recv_bytes()  # (a long answer: the worker is writing the rest)
         except (EOFError, OSError) as exc:
             loop.remove_reader(self.answers.fileno())
             self.pool.worker_failed(self, exc)
             return
+        if not self.pending:  # the pool gave up on this worker meanwhile
+            loop.remove_reader(self.answers.fileno())
+            return
         fut = self.pending.popleft()
         if not self.pending:
             loop.remove_reader(self.answers.fileno())
+        try:
+            ok, value = pickle.loads(data)
+        except Exception as exc:  # an answer this process cannot rebuild: that call fails, the worker goes on
+            ok, value = False, exc
         if not fut.done():  # a caller that was cancelled meanwhile: the answer is dropped, the slot is free again
             if ok:
                 fut.set_result(value)
@@ -106,8 +113,8 @@ class _Worker:
 
 
 class LoopPool:
-    """``await pool.run(fn, *args)``: fn(*args) on one of ``size`` spawned workers, started on first use.
-    Callers beyond the workers' slots wait their turn in order. Usable from one event loop at a time (`nianbao
+    """``await pool.run(fn, *args)``: fn(*args) on one of ``size`` spawned workers (``start()``, or on first
+    use). Callers beyond the workers' slots wait their turn in order. Usable from one event loop at a time (`nianbao
     run` runs its cycles in one; each ``asyncio.run`` of a scan may be another: nothing is bound to a loop)."""
 
     def __init__(
@@ -160,7 +167,7 @@ class LoopPool:
         try:
             worker = await turn
         except asyncio.CancelledError:
-            if turn.done() and not turn.cancelled():  # handed a slot just as the caller was cancelled
+            if turn.done() and not turn.cancelled() and turn.exception() is None:  # handed a slot just then
                 turn.result().promised -= 1
                 self.wake()
             raise
@@ -183,20 +190,27 @@ class LoopPool:
 
     def worker_failed(self, worker: _Worker, exc: BaseException, fut: asyncio.Future[Any] | None = None) -> None:
         """A worker that died takes the pool with it: the service reads in-process from then on (and says so)."""
-        self.broken = exc
-        err = PoolBroken(f"analysis worker {worker.proc.pid} gone ({type(exc).__name__})")
-        failed = [*worker.pending, *(turn for turn, _ in self.waiting)] + ([fut] if fut is not None else [])
-        worker.pending.clear()
+        self._give_up(exc, PoolBroken(f"analysis worker {worker.proc.pid} gone ({type(exc).__name__})"), fut)
+
+    def _give_up(self, why: BaseException, err: PoolBroken, fut: asyncio.Future[Any] | None = None) -> None:
+        """Every call in flight or waiting fails with ``err``: its caller reads in-process instead of waiting for
+        an answer that will not come."""
+        self.broken = self.broken or why
+        failed = [f for w in self.workers for f in w.pending] + [turn for turn, _ in self.waiting]
+        for w in self.workers:
+            w.pending.clear()
+            w.promised = 0
         self.waiting.clear()
-        for f in failed:
+        for f in [*failed, *([fut] if fut is not None else [])]:
             if not f.done():
                 f.set_exception(err)
 
     def close(self) -> None:
-        self.broken = self.broken or RuntimeError("pool closed")
+        """Workers told to leave (their pipes closed); calls still out — a rules change while a scan runs — fail
+        over to in-process reading."""
+        self._give_up(RuntimeError("pool closed"), PoolBroken("analysis pool closed"))
         for worker in self.workers:
-            if worker.pending:
-                with contextlib.suppress(RuntimeError, OSError, ValueError):  # no loop running, or a closed pipe
-                    asyncio.get_running_loop().remove_reader(worker.answers.fileno())
+            with contextlib.suppress(RuntimeError, OSError, ValueError):  # no loop running, or a closed pipe
+                asyncio.get_running_loop().remove_reader(worker.answers.fileno())
             worker.close()
         self.workers.clear()

@@ -98,3 +98,18 @@ def test_a_closed_pool_refuses_politely() -> None:
     assert not proc.is_alive()  # closing the pipe ends the worker
     with pytest.raises(PoolBroken):
         asyncio.run(pool.run(divmod, 7, 2))
+
+
+def test_a_pool_closed_while_calls_are_out_hands_them_back() -> None:
+    """The rules change while a scan is reading: the old pool is closed under calls in flight and queued. Each
+    of them is then read in-process — none waits for an answer that will not come."""
+    an = Analyser(load_rules(), 1)
+
+    async def main() -> list[object]:
+        calls = [asyncio.ensure_future(an.analyse(PAGE, "http://x/a.html", None, JOB)) for _ in range(4)]
+        await asyncio.sleep(0.2)  # one with the worker, one queued in its pipe, two waiting for a slot
+        an.close()
+        return await asyncio.gather(*calls)
+
+    got = asyncio.run(asyncio.wait_for(main(), 60))
+    assert got == [_in_process()] * 4 and an.pool is None
