@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import platform
+import resource
 import statistics
 import sys
 import time
@@ -28,13 +29,21 @@ FILES = ROOT / "tests" / "corpus" / "files"
 TARGETS_MS = {"html": 20.0, "text": 20.0, "pdf-10-pages": 1500.0}
 
 
-def one(data: bytes, name: str, rules, cold: bool = True) -> float:  # type: ignore[no-untyped-def]
+def cpu_s() -> float:
+    """CPU seconds of this process and its finished children (a PDF is parsed in a sandboxed child)."""
+    kids = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + kids.ru_utime + kids.ru_stime
+
+
+def one(data: bytes, name: str, rules, cold: bool = True) -> tuple[float, float]:  # type: ignore[no-untyped-def]
+    """(wall ms, CPU ms). The issue's throughput target is per CPU-second, and CPU time is what this VM's
+    slow stretches (another guest on the host) disturb least; the per-report targets are wall times."""
     if cold:  # forget this very file's alignments: the figure is for a report never seen before
         forget_seen_reports()
-    t = time.perf_counter()
+    t, c = time.perf_counter(), cpu_s()
     report = read(extract(data, name), rules.formats)
     check(report, rules)
-    return (time.perf_counter() - t) * 1000
+    return (time.perf_counter() - t) * 1000, (cpu_s() - c) * 1000
 
 
 def calibrate() -> float:
@@ -62,19 +71,21 @@ def main() -> None:
     results = {}
     for kind, paths in groups.items():
         repeats = 3 if kind.startswith("pdf") else 15
-        per_file, best, warm = [], [], []
+        per_file, best, warm, cpu = [], [], [], []
         for p in paths:
             data = p.read_bytes()
             one(data, p.name, rules)  # warm-up: imports, caches
             runs = [one(data, p.name, rules) for _ in range(repeats)]
-            per_file.append(statistics.median(runs))
-            best.append(min(runs))  # the least disturbed run of this file
-            warm.append(statistics.median(one(data, p.name, rules, cold=False) for _ in range(repeats)))
+            per_file.append(statistics.median(w for w, _ in runs))
+            best.append(min(w for w, _ in runs))  # the least disturbed run of this file
+            cpu.append(statistics.median(c for _, c in runs))
+            warm.append(statistics.median(one(data, p.name, rules, cold=False)[0] for _ in range(repeats)))
         results[kind] = {
             "files": len(paths),
             "median_ms": round(statistics.median(per_file), 1),
             "best_median_ms": round(statistics.median(best), 1),
             "max_ms": round(max(per_file), 1),
+            "cpu_median_ms": round(statistics.median(cpu), 1),
             "warm_median_ms": round(statistics.median(warm), 1),  # the same labels seen before (memo hits)
             "target_ms": TARGETS_MS.get(kind),
         }
@@ -87,17 +98,18 @@ def main() -> None:
         "loop_10e7_s": speed,
     }
     print(json.dumps({"benchmark": "check", "machine": machine, "results": results}, ensure_ascii=False, indent=1))
-    print(f"\n{'kind':<14}{'files':>6}{'median ms':>12}{'best ms':>9}{'max ms':>10}{'target':>9}{'warm median':>13}")
+    print(f"\n{'kind':<14}{'files':>6}{'median ms':>12}{'best ms':>9}{'max ms':>10}{'target':>9}{'warm median':>13}"
+          f"{'CPU median':>12}")  # fmt: skip
     for kind, r in results.items():
         target = f"{r['target_ms']:.0f}" if r["target_ms"] else "-"
         print(
             f"{kind:<14}{r['files']:>6}{r['median_ms']:>12}{r['best_median_ms']:>9}{r['max_ms']:>10}{target:>9}"
-            f"{r['warm_median_ms']:>13}"
+            f"{r['warm_median_ms']:>13}{r['cpu_median_ms']:>12}"
         )
-    html, html_best = results["html"]["median_ms"], results["html"]["best_median_ms"]
+    html, html_wall = results["html"]["cpu_median_ms"], results["html"]["median_ms"]
     print(
-        f"\nHTML check throughput: {1000 / html:.0f} reports per CPU-second (cold, median run; "
-        f"{1000 / html_best:.0f} from each file's best run; target >= 100). Machine speed: 10^7 additions "
+        f"\nHTML check throughput: {1000 / html:.0f} reports per CPU-second (cold, median of CPU time per report; "
+        f"{1000 / html_wall:.0f} per second of wall time; target >= 100). Machine speed: 10^7 additions "
         f"in {speed} s"
     )
 
