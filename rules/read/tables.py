@@ -48,16 +48,32 @@ _ROW_SCORES: ByIdentity[dict[str, tuple[float, ...]]] = ByIdentity(lambda labels
 _ROW_SCORES_MAX = 8192  # distinct label texts per label list; a season has a few hundred
 
 
+def _flat_forms(labels: tuple[Label, ...]) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
+    """Every form of every label in one tuple, and each label's slice of it."""
+    forms: list[str] = []
+    spans: list[tuple[int, int]] = []
+    for lab in labels:
+        spans.append((len(forms), len(forms) + len(lab.forms)))
+        forms.extend(lab.forms)
+    return tuple(forms), tuple(spans)
+
+
+_FLAT = ByIdentity(_flat_forms)  # per label tuple, for the rules' life
+
+
 def _scores(core: str, labels: tuple[Label, ...]) -> tuple[float, ...]:
     """A label text scored against every label of a list at once, remembered per list (the format's own
     tuple): a table's rows are matched against the same 30 labels in every report, and their texts recur
-    just as ``similarity``'s pairs do."""
+    just as ``similarity``'s pairs do. A text seen first (a report's odd rows) is scored in one pass over
+    the list's forms: a generator and a max() per label cost ~1 ms a report."""
     known = _ROW_SCORES(labels)
     got = known.get(core)
     if got is None:
         if len(known) >= _ROW_SCORES_MAX:
             known.clear()
-        got = known[core] = tuple(max(similarity(core, f) for f in lab.forms) for lab in labels)
+        forms, spans = _FLAT(labels)
+        sims = [similarity(core, f) for f in forms]
+        got = known[core] = tuple(sims[a] if b - a == 1 else max(sims[a:b]) for a, b in spans)
     return got
 
 
