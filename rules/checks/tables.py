@@ -87,7 +87,9 @@ def value_domain(report: Report, ctx: Context) -> list[Finding]:
         if not spec:
             continue
         for rk, ck, _rl, cl, v in _cells(report, spec):
-            if v is None or _valid(v, cl.domain if cl else "count"):
+            if v is None or (type(v) is int and v >= 0):  # the usual cell: valid in every domain
+                continue
+            if _valid(v, cl.domain if cl else "count"):
                 continue
             where = f"{key}/{rk}:{ck}" if ck else f"{key}/{rk}"
             what = spec.cell_label(rk, ck)
