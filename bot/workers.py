@@ -128,11 +128,18 @@ class LoopPool:
     def start(self) -> None:
         """Start every worker now: a worker's start (~0.4 s of imports and rules) then overlaps the scan's
         first list pages, when the cores wait on the network anyway, instead of delaying the first report."""
-        try:
+        with contextlib.suppress(PoolBroken):  # none could start: run() says so to the first caller
             while len(self.workers) < self.size:
-                self.workers.append(_Worker(self))
-        except OSError as exc:
+                self._spawn()
+
+    def _spawn(self) -> _Worker:
+        try:
+            worker = _Worker(self)
+        except OSError as exc:  # no process could start (limits, memory)
             self.broken = exc
+            raise PoolBroken(f"cannot start a worker: {exc}") from exc
+        self.workers.append(worker)
+        return worker
 
     async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
         if self.broken is not None:
@@ -150,13 +157,7 @@ class LoopPool:
         if best is not None and best.load() == 0:
             return best
         if len(self.workers) < self.size:
-            try:
-                worker = _Worker(self)
-            except OSError as exc:  # no process could start (limits, memory)
-                self.broken = exc
-                raise PoolBroken(f"cannot start a worker: {exc}") from exc
-            self.workers.append(worker)
-            return worker
+            return self._spawn()
         if best is not None and not big and best.load() < _DEPTH:
             return best
         return None

@@ -14,16 +14,14 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup
 
 from scrapers.charset import decode
 from scrapers.dates import parse_date
-
-if TYPE_CHECKING:  # annotations only: the analysis workers import this module, not the network stack
-    from scrapers.net import Fetcher, FetchResult
+from scrapers.net import Fetcher, FetchResult
 
 _REPORT = re.compile(r"(政府信息公[开開]|政[务務]公[开開]|信息公[开開]).{0,8}(年度[报報]告|年[报報])")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
@@ -153,4 +151,4 @@ def page_text(res: FetchResult) -> str:
     return decode(res.data, res.content_type)[0]
 
 
-Discover = Callable[["Fetcher", Any], Awaitable[Discovery]]
+Discover = Callable[[Fetcher, Any], Awaitable[Discovery]]

@@ -4,15 +4,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup
 
+from scrapers.net import Fetcher
 from scrapers.portals.base import Discovery, ReportLink, is_report_title, list_date, page_text, report_year
-
-if TYPE_CHECKING:  # annotations only (see base.py)
-    from scrapers.net import Fetcher
 
 
 @dataclass(frozen=True)

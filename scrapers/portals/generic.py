@@ -3,15 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
 from bs4 import BeautifulSoup
 
+from scrapers.net import Fetcher
 from scrapers.portals.base import Discovery, links_from_html, page_text
-
-if TYPE_CHECKING:  # annotations only (see base.py)
-    from scrapers.net import Fetcher
 
 
 @dataclass(frozen=True)

@@ -7,13 +7,10 @@ from __future__ import annotations
 import html as htmllib
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urljoin, urlsplit
 
+from scrapers.net import Fetcher
 from scrapers.portals.base import Discovery, ReportLink, links_from_html, page_text
-
-if TYPE_CHECKING:  # annotations only (see base.py)
-    from scrapers.net import Fetcher
 
 _RECORD = re.compile(r"<record>\s*<!\[CDATA\[(.*?)\]\]>\s*</record>", re.S)
 _NEXTGROUP = re.compile(r"<nextgroup>\s*<!\[CDATA\[.*?href=['\"]([^'\"]+)['\"]", re.S)

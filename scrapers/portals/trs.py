@@ -5,13 +5,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
+from scrapers.net import Fetcher
 from scrapers.portals.base import Discovery, links_from_html, page_text
-
-if TYPE_CHECKING:  # annotations only (see base.py)
-    from scrapers.net import Fetcher
 
 _CREATE = re.compile(
     r"createPageHTML\(\s*(?:['\"]?\w+['\"]?\s*,\s*)?(\d+)\s*,\s*(\d+)\s*,\s*['\"](\w+)['\"]\s*,\s*"
