@@ -154,3 +154,24 @@ def test_a_kept_alive_connection_the_portal_closed_meanwhile_is_replaced_not_fai
 
         statuses = asyncio.run(run())
     assert statuses == ["ok", "ok"] and len(p.peers) == 2  # no retry needed: a fresh connection at once
+
+
+def test_report_urls_with_chinese_names_and_spaces_are_sent_percent_encoded_once() -> None:
+    """List pages link reports by raw names (年报 全文.html); the request must carry them UTF-8 percent-encoded,
+    as browsers send them — and an already encoded link, or a bare %, must not be encoded twice."""
+    with FixturePortal() as p:
+        for path in ("/2023/%E5%B9%B4%E6%8A%A5%20%E5%85%A8%E6%96%87.html", "/a%25b.html", "/q.html"):
+            p.routes[path] = Route(b"<html><body>" + path.encode() + b"</body></html>")
+        pol = Politeness(allow_private=True, retries=0)
+        raw, _ = fetch(f"{p.url}/2023/年报 全文.html#p2", pol)
+        encoded, _ = fetch(f"{p.url}/2023/%E5%B9%B4%E6%8A%A5%20%E5%85%A8%E6%96%87.html", pol)
+        percent, _ = fetch(f"{p.url}/a%b.html", pol)
+        query, _ = fetch(f"{p.url}/q.html?title=年报&y=2023", pol)
+    assert raw.ok and encoded.ok and raw.data == encoded.data, (raw.status, encoded.status)
+    assert percent.ok and query.ok
+    assert [h[1] for h in p.hits] == [
+        "/2023/%E5%B9%B4%E6%8A%A5%20%E5%85%A8%E6%96%87.html",
+        "/2023/%E5%B9%B4%E6%8A%A5%20%E5%85%A8%E6%96%87.html",
+        "/a%25b.html",
+        "/q.html",
+    ]

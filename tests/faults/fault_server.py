@@ -10,10 +10,24 @@ import socket
 import struct
 import threading
 import time
+import zlib
 
 from bot.fixture_portal import _QuietServer
 
 GBK_PAGE = "<html><head><title>年报</title></head><body><p>政府信息公开工作年度报告</p></body></html>".encode("gbk")
+PAGE = "<html><body><p>示例区2023年政府信息公开工作年度报告</p></body></html>".encode()
+# the same page in every framing and coding a portal may use: (body on the wire, headers)
+_raw = zlib.compressobj(wbits=-zlib.MAX_WBITS)
+FRAMINGS = {
+    "/gzip": (gzip.compress(PAGE), {"Content-Encoding": "gzip"}),
+    "/deflate": (zlib.compress(PAGE), {"Content-Encoding": "deflate"}),
+    "/deflate-raw": (_raw.compress(PAGE) + _raw.flush(), {"Content-Encoding": "deflate"}),
+    "/chunked": (
+        b"".join(f"{len(p):x}\r\n".encode() + p + b"\r\n" for p in (PAGE[:20], PAGE[20:])) + b"0\r\n\r\n",
+        {"Transfer-Encoding": "chunked"},
+    ),
+    "/close-delimited": (PAGE, {"Connection": "close"}),  # no length: the body ends with the connection
+}
 CHALLENGE = b"<html><script>$_ts=window['$_ts'];if(!$_ts)$_ts={};</script></html>"
 
 
@@ -44,6 +58,22 @@ class FaultServer:
                     body = "<html><body><ul><li>正常页面</li></ul></body></html>".encode()
                     self.head(200, {**html, "Content-Length": str(len(body))})
                     self.wfile.write(body)
+                elif path in FRAMINGS:
+                    body, extra = FRAMINGS[path]
+                    length = (
+                        {} if extra.keys() & {"Transfer-Encoding", "Connection"} else {"Content-Length": str(len(body))}
+                    )
+                    self.head(200, {**html, **extra, **length})
+                    self.wfile.write(body)
+                    if path == "/close-delimited":
+                        self.close_connection = True
+                elif path == "/drop-second":  # keep-alive, then the server closes as the connection is reused
+                    self.served = getattr(self, "served", 0) + 1
+                    if self.served > 1:
+                        self.close_connection = True
+                        return
+                    self.head(200, {**html, "Content-Length": str(len(PAGE))})
+                    self.wfile.write(PAGE)
                 elif path == "/stall-headers":
                     time.sleep(server.hold)
                 elif path == "/stall-body":

@@ -18,7 +18,7 @@ from bot.notify import open_store
 from bot.pipeline import scan_all
 from rules.config import load_rules
 from scrapers.net import Fetcher, FetchResult, Politeness
-from tests.faults.fault_server import FaultServer
+from tests.faults.fault_server import FRAMINGS, PAGE, FaultServer
 
 TIMEOUT, BUDGET = 1.0, 3.0
 
@@ -69,6 +69,27 @@ def test_each_fault_ends_within_its_budget_and_is_classified(faults, path: str, 
     assert detail in (res.error or "") or detail == ""
     assert took < BUDGET + 1.5, f"{path} took {took:.1f}s"
     assert not res.ok
+
+
+def test_every_framing_and_content_coding_reads_the_same_page(faults) -> None:
+    """Chunked, close-delimited, gzip, zlib-wrapped and raw deflate: the body is the page, byte for byte."""
+    for path in FRAMINGS:
+        res, _ = fetch(faults.url + path)
+        assert res.ok and res.data == PAGE, (path, res.status, res.error, res.data[:60])
+
+
+def test_a_kept_alive_connection_closed_as_it_is_reused_is_replaced_not_failed(faults) -> None:
+    """The server closes a kept-alive connection just as the next request arrives (its idle timeout racing
+    ours): the request goes again on a new connection at once, without spending one of the retries."""
+
+    async def go() -> list[FetchResult]:
+        async with Fetcher(Politeness(allow_private=True, timeout=TIMEOUT, retries=0)) as f:
+            return [await f.fetch(faults.url + "/drop-second") for _ in range(3)]
+
+    before = len(faults.hits)
+    results = asyncio.run(go())
+    assert [(r.status, r.data) for r in results] == [("ok", PAGE)] * 3, [r.error for r in results]
+    assert faults.hits[before:] == ["/drop-second"] * 5  # the second and third each asked twice
 
 
 def test_redirects_to_private_addresses_are_refused_before_sending(faults) -> None:
