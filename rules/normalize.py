@@ -6,9 +6,11 @@ brackets and quotes, so that 第二十條第（一）項 and 第二十条第(一
 
 from __future__ import annotations
 
+import importlib.metadata
 import re
 import unicodedata
 from functools import lru_cache
+from pathlib import Path
 
 import opencc
 
@@ -97,15 +99,42 @@ def _nfkc_run(run: str) -> str:
 
 
 _CACHED_UP_TO = 200  # characters: labels and headings recur and are cached; whole paragraphs never recur
+_CHANGES = Path(__file__).with_name("t2s_changes.txt")
+
+
+@lru_cache(maxsize=1)
+def _t2s_changes() -> re.Pattern[str] | None:
+    """A regex for the characters OpenCC's t2s can change, or None (then every text is converted).
+
+    Most reports are Simplified already, and OpenCC still walks their every character through its dictionaries
+    (~0.6 ms a report, for the three long texts it normalises). A text with none of these characters comes back
+    unchanged — every replacement is a dictionary entry that changes at least one character, and the list holds
+    each such character of the installed dictionaries — so it is not converted at all. The list is checked
+    against the dictionaries of the OpenCC it names (tests/test_units.py); under another version it is not used."""
+    try:
+        lines = [line for line in _CHANGES.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+        if lines[0].split()[1] != importlib.metadata.version("opencc"):
+            return None
+    except (OSError, IndexError, importlib.metadata.PackageNotFoundError):
+        return None
+    bmp = sorted({ord(c) for c in "".join(lines[1:]) if ord(c) < 0x10000})
+    # beyond the BMP as one range (such a text is converted): the regex engine tests a set of BMP characters
+    # with a bitmap, but a set holding astral characters as a list of ranges, one by one (3 ms a report)
+    return re.compile("[" + _ranges(bmp) + "\U00010000-\U0010ffff]")
+
+
+def _convert(text: str) -> str:
+    changes = _t2s_changes()
+    return text if changes is not None and not changes.search(text) else _T2S.convert(text)
 
 
 def to_simplified(text: str) -> str:
-    return _to_simplified(text) if len(text) <= _CACHED_UP_TO else _T2S.convert(text)
+    return _to_simplified(text) if len(text) <= _CACHED_UP_TO else _convert(text)
 
 
 @lru_cache(maxsize=16384)  # labels recur; a year of unique lines must not pile up
 def _to_simplified(text: str) -> str:
-    return _T2S.convert(text)
+    return _convert(text)
 
 
 def norm(text: str | None) -> str:

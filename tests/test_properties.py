@@ -266,3 +266,64 @@ def test_the_ranges_the_nfkc_tables_skip_are_stable_on_this_python() -> None:
         c = chr(cp)
         assert unicodedata.normalize("NFKC", c) == c and not unicodedata.combining(c), hex(cp)
         assert all(marks.match(x) for x in unicodedata.normalize("NFD", c)[1:]), hex(cp)
+
+
+_T2S_ALPHABET = st.one_of(
+    st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF),  # Simplified and Traditional alike
+    st.sampled_from(list("的一是在不了有和人这中大为上个国我以要他时来用们生到作地于出就分对成会可主发年动同工也能下")),
+    st.sampled_from(["深沈", "憑藉", "反覆", "什麼", "瞭解", "乾燥", "著作", "關於", "\uf900", "𠀾", "。\n", " "]),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_T2S_ALPHABET, max_size=400).map("".join))
+@example("深" * 199 + "沈")  # a phrase whose characters do not change on their own (沈 stays 沈; 深沈 → 深沉)
+@example("什" + "么" * 250)
+def test_texts_skipped_by_the_t2s_change_set_are_those_opencc_leaves_alone(text: str) -> None:
+    """to_simplified() leaves a text without any character of the change set unconverted: it must equal what
+    OpenCC itself makes of every text, long (not cached) and short (cached) alike."""
+    from rules import normalize as N
+
+    assert N._t2s_changes() is not None  # the shipped list matches the installed OpenCC: the skip is in use
+    want = N._T2S.convert(text)
+    assert N.to_simplified(text) == want
+    assert N.to_simplified(text + "。" * 200) == N._T2S.convert(text + "。" * 200)
+
+
+def test_the_shipped_t2s_change_set_is_what_the_installed_opencc_changes(tmp_path) -> None:
+    """rules/t2s_changes.txt against the installed OpenCC's own dictionaries (dumped with its opencc_dict tool):
+    every character a first candidate changes (at its position; every character of a key whose value differs in
+    length). On a new OpenCC this fails and prints the list to ship."""
+    import importlib.metadata
+    import subprocess
+    from pathlib import Path
+
+    import opencc
+
+    from rules import normalize as N
+
+    root = Path(opencc.__file__).parent / "clib"
+    changes: set[str] = set()
+    for name in ("TSPhrases", "TSCharacters", "TSCharactersExt", "CJK_Compatibility_Ideographs"):
+        out = tmp_path / f"{name}.txt"
+        subprocess.run(
+            [root / "bin" / "opencc_dict", "-i", root / "share" / "opencc" / f"{name}.ocd2", "-o", out, "-f", "ocd2",
+             "-t", "text"],
+            check=True,
+            timeout=60,
+        )  # fmt: skip
+        for line in out.read_text(encoding="utf-8").splitlines():
+            if not line.strip():
+                continue
+            key, values = line.split("\t")
+            first = values.split(" ")[0]
+            if first != key:
+                changes.update(k for k, v in zip(key, first, strict=True) if k != v) if len(first) == len(key) else (
+                    changes.update(key)
+                )
+    lines = [x for x in N._CHANGES.read_text(encoding="utf-8").splitlines() if not x.startswith("#")]
+    shipped = set("".join(lines[1:]))
+    want = "".join(sorted(changes))
+    assert lines[0] == f"opencc {importlib.metadata.version('opencc')}", want
+    assert shipped == changes, want
+    assert len(changes) > 5000 and "沈" in changes and "於" in changes and "中" not in changes
