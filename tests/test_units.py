@@ -120,6 +120,26 @@ def test_span_grid_expansion() -> None:
     assert grid == [["A", "B", "B"], ["A", "C", "D"]]
 
 
+def test_an_html_table_is_read_row_by_row_in_document_order_whatever_wraps_its_rows() -> None:
+    """Rows straight under <table> and inside thead/tbody/tfoot, in document order; th and td alike; comments,
+    and captions are not cells; spans expanded; a cell's markup flattened."""
+    html = (
+        "<html><body><table><caption>表一</caption><thead><tr><th>项目</th><th colspan='2'>数量</th><th>备注</th></tr>"
+        "</thead><tr><td rowspan='2'>申请</td><!-- 注释 --><td>1</td><td> 2 </td><td><span>甲</span></td></tr>"
+        "<tbody><tr><td>3</td><td>4<br/>5</td><td>&nbsp;</td></tr></tbody>"
+        "<tfoot><tr><td>合计</td><td>4</td><td>6</td><td><b>x</b></td></tr></tfoot>"
+        "</table></body></html>"
+    )
+    doc = extract(html.encode(), "t.html", "text/html; charset=utf-8")
+    table = next(t for t in doc.tables if t.rows[0][0] == "项目")
+    assert [list(r) for r in table.rows] == [
+        ["项目", "数量", "数量", "备注"],
+        ["申请", "1", "2", "甲"],
+        ["申请", "3", "45", None],  # 商业<br/>企业 is one label: a line break inside a cell joins
+        ["合计", "4", "6", "x"],
+    ]
+
+
 def test_sniffing_ignores_misleading_names() -> None:
     assert sniff(b"%PDF-1.7 ...", "report.html") == "pdf"
     assert sniff(b"<html><body>x</body></html>", "download.do") == "html"
