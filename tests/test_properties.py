@@ -327,3 +327,28 @@ def test_the_shipped_t2s_change_set_is_what_the_installed_opencc_changes(tmp_pat
     assert lines[0] == f"opencc {importlib.metadata.version('opencc')}", want
     assert shipped == changes, want
     assert len(changes) > 5000 and "沈" in changes and "於" in changes and "中" not in changes
+
+
+def test_the_nfkc_tables_equal_the_brute_force_over_every_character() -> None:
+    """_nfkc_tables() looks closer only at characters with a decomposition; the brute force normalises every
+    character of the BMP three ways. Same skipped ranges, same two patterns."""
+    import unicodedata
+
+    from rules import normalize as N
+
+    changing: list[int] = []
+    marks: set[int] = set(range(0x1161, 0x1176)) | set(range(0x11A8, 0x11C3))
+    for cp in range(0x10000):
+        if 0xD800 <= cp <= 0xDFFF or 0x4E00 <= cp <= 0x9FFF or 0xAC00 <= cp <= 0xD7A3:
+            continue
+        c = chr(cp)
+        if unicodedata.combining(c) or any(unicodedata.combining(x) for x in unicodedata.normalize("NFKD", c)):
+            marks.add(cp)
+        marks.update(ord(x) for x in unicodedata.normalize("NFD", c)[1:])
+        if unicodedata.normalize("NFKC", c) != c:
+            changing.append(cp)
+    want_changing = "[" + N._ranges(changing) + "]+"
+    want_marks = "[" + N._ranges(sorted(marks)) + "\U00010000-\U0010ffff]"
+    got_changing, got_marks = N._nfkc_tables()
+    assert got_changing.pattern == want_changing
+    assert got_marks.pattern == want_marks
