@@ -6,7 +6,6 @@ brackets and quotes, so that 第二十條第（一）項 and 第二十条第(一
 
 from __future__ import annotations
 
-import importlib.metadata
 import re
 import unicodedata
 from functools import lru_cache
@@ -115,9 +114,9 @@ def _t2s_changes() -> re.Pattern[str] | None:
     against the dictionaries of the OpenCC it names (tests/test_units.py); under another version it is not used."""
     try:
         lines = [line for line in _CHANGES.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
-        if lines[0].split()[1] != importlib.metadata.version("opencc"):
+        if lines[0].split()[1] != getattr(opencc, "__version__", None):  # (importlib.metadata: +20 ms a process)
             return None
-    except (OSError, IndexError, importlib.metadata.PackageNotFoundError):
+    except (OSError, IndexError):
         return None
     bmp = sorted({ord(c) for c in "".join(lines[1:]) if ord(c) < 0x10000})
     # beyond the BMP as one range (such a text is converted): the regex engine tests a set of BMP characters

@@ -9,8 +9,6 @@ from __future__ import annotations
 import codecs
 import re
 
-from charset_normalizer import from_bytes
-
 _GB_FAMILY = {"gb2312", "gbk", "x-gbk", "cp936", "gb18030", "gb_2312-80", "csgb2312", "euc-cn", "ms936"}
 _META_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-]+)""", re.I)
 _HEADER_RE = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9_\-]+)", re.I)
@@ -71,6 +69,8 @@ def decode(data: bytes, content_type: str | None = None) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    from charset_normalizer import from_bytes  # the last resort, rarely reached: not loaded by every process
+
     best = from_bytes(data[:200_000]).best()
     detected = canonical(best.encoding) if best else None
     # Chinese portals: when detection is unsure, GB18030 is by far the likeliest legacy charset.

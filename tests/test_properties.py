@@ -324,7 +324,7 @@ def test_the_shipped_t2s_change_set_is_what_the_installed_opencc_changes(tmp_pat
     lines = [x for x in N._CHANGES.read_text(encoding="utf-8").splitlines() if not x.startswith("#")]
     shipped = set("".join(lines[1:]))
     want = "".join(sorted(changes))
-    assert lines[0] == f"opencc {importlib.metadata.version('opencc')}", want
+    assert lines[0] == f"opencc {importlib.metadata.version('opencc')}" == f"opencc {opencc.__version__}", want
     assert shipped == changes, want
     assert len(changes) > 5000 and "沈" in changes and "於" in changes and "中" not in changes
 
