@@ -416,10 +416,13 @@ class _Direct:
         self, key: tuple[str, str, int], conn: _Conn, message: h11.Request, body: bytes | None, timeout: float
     ) -> _Reply:
         try:
-            data = conn.h11.send(message) or b""
-            if body:
-                data += conn.h11.send(h11.Data(data=body)) or b""
-            data += conn.h11.send(h11.EndOfMessage()) or b""
+            try:
+                data = conn.h11.send(message) or b""
+                if body:
+                    data += conn.h11.send(h11.Data(data=body)) or b""
+                data += conn.h11.send(h11.EndOfMessage()) or b""
+            except h11.LocalProtocolError as exc:
+                raise httpx.LocalProtocolError(str(exc)) from exc
             try:
                 async with asyncio.timeout(timeout):
                     conn.writer.write(data)
@@ -431,10 +434,11 @@ class _Direct:
             event = await self._next(conn, timeout)
             while isinstance(event, h11.InformationalResponse):  # 100 Continue and the like
                 event = await self._next(conn, timeout)
+            if not isinstance(event, h11.Response):  # (ConnectionClosed: h11 raises first, but never an assert)
+                raise httpx.RemoteProtocolError(f"no response, got {type(event).__name__}")
         except BaseException:
             conn.abort()
             raise
-        assert isinstance(event, h11.Response)
         state = {"open": True}
 
         async def chunks() -> AsyncIterator[bytes]:

@@ -175,3 +175,30 @@ def test_report_urls_with_chinese_names_and_spaces_are_sent_percent_encoded_once
         "/a%25b.html",
         "/q.html",
     ]
+
+
+def test_a_server_that_does_not_speak_http_is_a_network_error_not_an_exception() -> None:
+    """Garbage for a status line, a header block cut short, a bare close: each is classified, none escapes."""
+    import socket
+    import threading
+
+    answers = [b"SSH-2.0-OpenSSH_9.6\r\n\r\n", b"HTTP/1.1 200 OK\r\nContent-Le", b""]
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(8)
+
+    def serve() -> None:
+        for answer in answers:
+            conn, _ = srv.accept()
+            conn.recv(65536)
+            conn.sendall(answer)
+            conn.close()
+
+    threading.Thread(target=serve, daemon=True).start()
+    url = f"http://127.0.0.1:{srv.getsockname()[1]}/a.html"
+    got = [fetch(url, Politeness(allow_private=True, retries=0, timeout=2))[0] for _ in answers]
+    srv.close()
+    assert [r.status for r in got] == ["network_error"] * 3, [(r.status, r.error) for r in got]
+    assert all("ProtocolError" in (r.error or "") or "ReadError" in (r.error or "") for r in got), [
+        r.error for r in got
+    ]
