@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint bench setup clean
+.PHONY: demo test lint bench setup bytecode clean
 
 $(STAMP): pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -15,10 +15,16 @@ $(STAMP): pyproject.toml
 
 setup: $(STAMP)
 
-demo: $(STAMP)
+# Our modules byte-compiled (only what changed, ~0.1 s): every process — the service, each analysis worker, each CLI
+# call, the tests' subprocesses — then loads them instead of compiling ~0.1-0.2 s of source first. Python does this by
+# itself unless PYTHONDONTWRITEBYTECODE is set, as it is on the CI machine.
+bytecode: $(STAMP)
+	@$(BIN)/python -m compileall -q bot scrapers rules notifiers bench
+
+demo: bytecode
 	$(BIN)/nianbao demo
 
-test: $(STAMP)
+test: bytecode
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -26,7 +32,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-bench: $(STAMP)
+bench: bytecode
 	@mkdir -p var
 	$(BIN)/python bench/check.py | tee var/bench-check.txt
 	$(BIN)/python bench/scan.py --bodies 5000 --portals 20 --workers 2 | tee var/bench-scan.txt

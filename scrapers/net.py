@@ -349,8 +349,8 @@ class _Direct:
     httpx's request and response models: ~0.9 ms of CPU a request, most of the service's share of a scan).
     Connections are kept alive per origin; the Fetcher's semaphores bound how many are open at once."""
 
-    def __init__(self, tls: ssl.SSLContext) -> None:
-        self._tls = tls
+    def __init__(self, tls: Callable[[], ssl.SSLContext]) -> None:
+        self._tls = tls  # built on the first https connection: loading the CA store costs ~0.1 s of CPU
         self._idle: dict[tuple[str, str, int], list[_Conn]] = {}
 
     async def _connect(self, parts: SplitResult, timeout: float) -> _Conn:
@@ -362,7 +362,7 @@ class _Direct:
                 reader, writer = await asyncio.open_connection(
                     host,
                     parts.port or (443 if https else 80),
-                    ssl=self._tls if https else None,
+                    ssl=self._tls() if https else None,
                     server_hostname=host if https else None,
                     limit=1 << 20,
                     happy_eyeballs_delay=0.25,
@@ -492,7 +492,6 @@ class Fetcher:
     ) -> None:
         self.default = default or Politeness()
         self.per_host = dict(per_host or {})
-        self._tls = tls_context(self.default.ca_bundle)
         self._direct = _Direct(self._tls)
         self._env = urllib.request.getproxies_environment()  # HTTP(S)_PROXY, ALL_PROXY, NO_PROXY: as httpx's client
         self._proxied: dict[str, httpx.AsyncBaseTransport] = {}
@@ -502,6 +501,9 @@ class Fetcher:
         self._last: dict[str, float] = {}
         self.requests = 0
         self.bytes = 0
+
+    def _tls(self) -> ssl.SSLContext:
+        return tls_context(self.default.ca_bundle)
 
     def policy(self, url: str) -> Politeness:
         return self.per_host.get(urlsplit(url).hostname or "", self.default)
@@ -530,7 +532,7 @@ class Fetcher:
             return None
         if proxy not in self._proxied:
             try:
-                self._proxied[proxy] = httpx.AsyncHTTPTransport(verify=self._tls, proxy=proxy)
+                self._proxied[proxy] = httpx.AsyncHTTPTransport(verify=self._tls(), proxy=proxy)
             except (ImportError, ValueError) as exc:  # socks5:// without socksio, a malformed proxy URL
                 raise httpx.ProxyError(f"proxy {proxy!r} unusable: {exc}") from exc
         return self._proxied[proxy]
