@@ -220,15 +220,16 @@ _KEEP_IDLE = 20  # idle connections kept per origin (httpx's default keep-alive 
 _IDLE_EXPIRY = 5.0  # seconds an idle connection is kept (httpx's default)
 _READ = 65_536
 _BARE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
+_TO_QUOTE = re.compile(r"[^A-Za-z0-9\-._~!$&'()*+,;=:@/?]")  # beyond RFC 3986's path and query characters (or a %)
 
 
 def _target(parts: SplitResult) -> str:
     """The request target, percent-encoded as httpx.URL would: non-ASCII and spaces quoted, escapes kept.
     Report URLs come from list pages and carry Chinese file names and stray spaces."""
     target = (parts.path or "/") + ("?" + parts.query if parts.query else "")
-    if target.isascii() and " " not in target and '"' not in target and "%" not in target:
+    if not _TO_QUOTE.search(target):
         return target  # the usual case: nothing to quote
-    return quote(_BARE_PERCENT.sub("%25", target), safe="/?%:@!$&'()*+,;=~[]")
+    return quote(_BARE_PERCENT.sub("%25", target), safe="/?%:@!$&'()*+,;=~")
 
 
 def _latin1(value: str) -> bytes:
@@ -346,7 +347,7 @@ class _Reply:
 
 class _Direct:
     """HTTP/1.1 on asyncio streams, framed by h11 (what httpcore does, without its pool's bookkeeping and
-    httpx's request and response models: ~0.9 ms of CPU a request, most of the service's share of a scan).
+    httpx's request and response models: a report's fetch 1.3 → 0.75 ms of CPU, in the one process that fetches).
     Connections are kept alive per origin; the Fetcher's semaphores bound how many are open at once."""
 
     def __init__(self, tls: Callable[[], ssl.SSLContext]) -> None:
@@ -450,6 +451,8 @@ class _Direct:
                     state["open"] = False
                     self._give_back(key, conn)
                     return
+                else:  # nothing else can come before the end of a body; never loop on it
+                    raise httpx.RemoteProtocolError(f"unexpected {type(ev).__name__} in a response body")
 
         async def close() -> None:
             if state["open"]:  # not read to its end: the connection cannot carry another request

@@ -160,20 +160,29 @@ def test_report_urls_with_chinese_names_and_spaces_are_sent_percent_encoded_once
     """List pages link reports by raw names (年报 全文.html); the request must carry them UTF-8 percent-encoded,
     as browsers send them — and an already encoded link, or a bare %, must not be encoded twice."""
     with FixturePortal() as p:
-        for path in ("/2023/%E5%B9%B4%E6%8A%A5%20%E5%85%A8%E6%96%87.html", "/a%25b.html", "/q.html"):
+        for path in (
+            "/2023/%E5%B9%B4%E6%8A%A5%20%E5%85%A8%E6%96%87.html",
+            "/a%25b.html",
+            "/q.html",
+            "/%7Bx%7D.html",
+        ):
             p.routes[path] = Route(b"<html><body>" + path.encode() + b"</body></html>")
         pol = Politeness(allow_private=True, retries=0)
         raw, _ = fetch(f"{p.url}/2023/年报 全文.html#p2", pol)
         encoded, _ = fetch(f"{p.url}/2023/%E5%B9%B4%E6%8A%A5%20%E5%85%A8%E6%96%87.html", pol)
         percent, _ = fetch(f"{p.url}/a%b.html", pol)
         query, _ = fetch(f"{p.url}/q.html?title=年报&y=2023", pol)
+        odd, _ = fetch(
+            f"{p.url}/{{x}}\n.html", pol
+        )  # braces, and a newline copied out of an href (dropped, as browsers do)
     assert raw.ok and encoded.ok and raw.data == encoded.data, (raw.status, encoded.status)
-    assert percent.ok and query.ok
+    assert percent.ok and query.ok and odd.ok, (percent.status, query.status, odd.status, odd.error)
     assert [h[1] for h in p.hits] == [
         "/2023/%E5%B9%B4%E6%8A%A5%20%E5%85%A8%E6%96%87.html",
         "/2023/%E5%B9%B4%E6%8A%A5%20%E5%85%A8%E6%96%87.html",
         "/a%25b.html",
         "/q.html",
+        "/%7Bx%7D.html",
     ]
 
 
