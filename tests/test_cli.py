@@ -187,3 +187,31 @@ def test_page_that_only_links_a_pdf_is_read_through_the_attachment(portal: str) 
     assert out["published"] == {"date": "2025-01-20", "evidence": "meta", "text": "pubdate=2025-01-20 16:02"}
     assert out["tables"]["litigation"]["review.total"] == 351
     assert [f["kind"] for f in out["findings"]] == []  # on time (31 Mar for a government) and consistent
+
+
+def test_check_without_a_config_file_loads_no_service_machinery(tmp_path: Path) -> None:
+    """A report author's `nianbao check draft.html` (no config.toml where it runs) starts without the store, the
+    scheduler, the config loader and the network stack; with a broken config.toml it says so and exits 2."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parent.parent
+    code = (
+        "import sys\nfrom bot.cli import main\n"
+        f"rc = main(['check', '--json', {str(FILES / 'clean-f2021-gbk.html')!r}])\n"
+        "heavy = ('bs4', 'httpx', 'sqlite_utils', 'apscheduler', 'bot.config', 'bot.store', 'bot.service')\n"
+        "print(sorted(m for m in heavy if m in sys.modules), rc)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    run = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    out = run.stdout.splitlines()
+    assert json.loads(out[0])["format"] == "F2021", run.stderr
+    assert out[-1] == "[] 0", (out[-1], run.stderr)
+    (tmp_path / "config.toml").write_text("[service\n", encoding="utf-8")
+    broken = subprocess.run(
+        [sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert "配置错误" in broken.stderr and broken.stdout.splitlines()[-1].endswith(" 2"), (broken.stdout, broken.stderr)
