@@ -13,13 +13,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import email.utils
 import functools
 import ipaddress
 import logging
 import os
 import random
-import re
 import smtplib
 import socket
 import ssl
@@ -31,11 +29,13 @@ from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
-from urllib.parse import SplitResult, quote, urlencode, urljoin, urlsplit
+from urllib.parse import SplitResult, urlencode, urljoin, urlsplit
 
 import certifi
 import h11
 import httpx
+
+from scrapers.http_message import classify, header_bytes, host_header, request_target, retry_after
 
 logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs full URLs, which can carry secrets
 log = logging.getLogger(__name__)
@@ -48,21 +48,6 @@ _HEADERS = {
     "Accept-Language": "zh-CN,zh;q=0.9",
 }
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
-STATUSES = (
-    "ok",
-    "not_modified",
-    "challenge",
-    "http_error",
-    "empty_shell",
-    "wrong_content_type",
-    "too_large",
-    "network_error",
-    "blocked",
-)
-_CHALLENGE = re.compile(
-    rb"\$_ts\s*=\s*window\[|wzwschallenge|__jsluid|<title>\s*\xe8\xae\xbf\xe9\x97\xae\xe5\xbc\x82"
-    rb"\xe5\xb8\xb8\xe9\xa1\xb5\xe9\x9d\xa2"
-)  # 访问异常页面 (360 block page)
 
 
 class BlockedAddress(ValueError):
@@ -119,35 +104,6 @@ def check_url(url: str, allow_private: bool = False, origin: tuple[str, int] | N
             continue
         if not ip.is_global or ip.is_multicast:
             raise BlockedAddress(f"拒绝访问内网或本机地址 / refusing non-public address {ip} for {parts.hostname}")
-
-
-def classify(resp_status: int, content_type: str | None, data: bytes, expect: str) -> str:
-    """ok / challenge / http_error / empty_shell / wrong_content_type for a complete response."""
-    head = data[:4096]
-    if _CHALLENGE.search(head) or resp_status in (412, 521) or (resp_status == 202 and len(data) < 4096):
-        return "challenge"
-    if resp_status >= 400:
-        return "http_error"
-    ctype = (content_type or "").lower()
-    is_html = b"<html" in head.lower() or "html" in ctype
-    if expect == "document" and is_html and not data.lstrip().startswith(b"%PDF"):
-        return "ok"  # article pages are HTML documents too; the extractor decides what they hold
-    if expect == "binary" and is_html:
-        return "wrong_content_type"  # a .pdf URL answering HTML is an error page
-    if expect in ("page", "document") and is_html and b"<datastore" not in data and data.count(b"<a ") < 3:
-        text = re.sub(rb"<script.*?</script>|<style.*?</style>|<[^>]+>|\s+|&nbsp;", b"", data, flags=re.S | re.I)
-        if len(text) < 60 and data.lower().count(b"<script") >= 1:
-            return "empty_shell"  # content comes from an API: not "nothing here"
-    return "ok"
-
-
-def _retry_after(value: str | None, default: float) -> float:
-    if not value:
-        return default
-    if value.strip().isdigit():
-        return float(value.strip())
-    parsed = email.utils.parsedate_to_datetime(value) if value else None
-    return max(0.0, parsed.timestamp() - time.time()) if parsed else default
 
 
 @dataclass
@@ -219,35 +175,6 @@ PAGES = PageCache()
 _KEEP_IDLE = 20  # idle connections kept per origin (httpx's default keep-alive limit)
 _IDLE_EXPIRY = 5.0  # seconds an idle connection is kept (httpx's default)
 _READ = 65_536
-_BARE_PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
-_TO_QUOTE = re.compile(r"[^A-Za-z0-9\-._~!$&'()*+,;=:@/?]")  # beyond RFC 3986's path and query characters (or a %)
-
-
-def _target(parts: SplitResult) -> str:
-    """The request target, percent-encoded as httpx.URL would: non-ASCII and spaces quoted, escapes kept.
-    Report URLs come from list pages and carry Chinese file names and stray spaces."""
-    target = (parts.path or "/") + ("?" + parts.query if parts.query else "")
-    if not _TO_QUOTE.search(target):
-        return target  # the usual case: nothing to quote
-    return quote(_BARE_PERCENT.sub("%25", target), safe="/?%:@!$&'()*+,;=~")
-
-
-def _latin1(value: str) -> bytes:
-    """Header values as they came (validators are read as latin-1); anything beyond it as UTF-8."""
-    try:
-        return value.encode("latin-1")
-    except UnicodeEncodeError:
-        return value.encode()
-
-
-def _host_header(parts: SplitResult) -> str:
-    host = parts.hostname or ""
-    if not host.isascii():
-        host = host.encode("idna").decode("ascii")
-    if ":" in host:  # an IPv6 literal
-        host = f"[{host}]"
-    default = 443 if parts.scheme == "https" else 80
-    return host if parts.port in (None, default) else f"{host}:{parts.port}"
 
 
 class _Inflater:
@@ -398,11 +325,13 @@ class _Direct:
     ) -> _Reply:
         parts = urlsplit(url)
         key = (parts.scheme, parts.hostname or "", parts.port or 0)
-        head = [("Host", _host_header(parts)), *headers]
+        head = [("Host", host_header(parts)), *headers]
         if body is not None:
             head.append(("Content-Length", str(len(body))))
         try:
-            message = h11.Request(method=method, target=_target(parts), headers=[(k, _latin1(v)) for k, v in head])
+            message = h11.Request(
+                method=method, target=request_target(parts), headers=[(k, header_bytes(v)) for k, v in head]
+            )
         except (h11.LocalProtocolError, UnicodeError) as exc:  # a header or host no request can carry
             raise httpx.LocalProtocolError(f"{type(exc).__name__}: {exc}") from exc
         conn = self._take(key)
@@ -617,7 +546,7 @@ class Fetcher:
                 break
             pause = pol.backoff * (2**attempt)
             if result.http_status in (429, 503):
-                pause = min(pol.max_retry_after, _retry_after(result.headers.get("retry-after"), pause))
+                pause = min(pol.max_retry_after, retry_after(result.headers.get("retry-after"), pause))
             log.info("retrying %s after %s (%.1fs)", host, result.status, pause)
             await asyncio.sleep(pause)
         if cached is not None and result.status == "not_modified":
