@@ -353,3 +353,82 @@ def test_the_nfkc_tables_equal_the_brute_force_over_every_character() -> None:
     got_changing, got_marks = N._nfkc_tables()
     assert got_changing.pattern == want_changing
     assert got_marks.pattern == want_marks
+
+
+_WORDS = st.sampled_from(
+    ["", " ", "\xa0", "\u3000", "\n\t", "2024-01-20", "[2023/1/8]", "示例区2023年政府信息公开工作年度报告", "通知",
+     "&amp;", "&nbsp;", "&lt;b&gt;", "<!-- 注释 -->", "<br>", "<?php x ?>", "<![CDATA[c]]>"]
+)  # fmt: skip
+_ATTRS = st.dictionaries(
+    st.sampled_from(["href", "title", "HREF", "class"]),
+    st.sampled_from(["", " ", "a.html", " /b/c.html ", "#top", "javascript:void(0)", "年度报告", "x&amp;y", "\xa0"]),
+    max_size=3,
+)
+
+
+def _attrs(attrs: dict[str, str]) -> str:
+    return "".join(f' {k}="{v}"' for k, v in attrs.items())
+
+
+_TAGS = st.sampled_from(
+    ["a", "A", "li", "div", "p", "tr", "td", "dd", "span", "ul", "table", "script", "style", "template", "rt", "rp",
+     "ruby", "b", "noscript", "title"]
+)  # fmt: skip
+_HTML = st.recursive(
+    _WORDS,
+    lambda inner: st.builds(
+        lambda tag, attrs, kids: f"<{tag}{_attrs(attrs)}>{''.join(kids)}</{tag}>",
+        _TAGS,
+        _ATTRS,
+        st.lists(inner, max_size=4),
+    ),
+    max_leaves=25,
+)
+
+
+def _both_anchor_readers(html: str, tag: str) -> tuple[list, list]:
+    import warnings
+
+    from bs4 import XMLParsedAsHTMLWarning
+
+    from scrapers.portals import anchors as A
+
+    def run(reader):  # type: ignore[no-untyped-def]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", XMLParsedAsHTMLWarning)  # (the XML declaration case)
+            return [(href, title, holder()) for href, title, holder in reader(html, tag)]
+
+    return run(A._by_tag), run(A._by_css)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(_HTML, max_size=4), st.sampled_from(["", "<html><body>", "<?xml version='1.0' encoding='utf-8'?>"]))
+@example(['<li><a href="a.html">示例区2023年政府信息公开工作年度报告</a><script>x</script> [2024-01-20]</li>'], "")
+@example(["<template><li><a>t</a> 2024-01-20</li></template>", "<ruby>报<rt>bao</rt></ruby><a>x</a>"], "")
+def test_the_lxml_anchor_reader_equals_beautifulsoups(parts: list[str], head: str) -> None:
+    """Links of a list page by tag name from lxml's tree: hrefs, titles and holder texts exactly as
+    BeautifulSoup's select() / get_text(" ", strip=True) / find_parent() give them."""
+    fast, slow = _both_anchor_readers(head + "".join(parts), "a")
+    assert fast == slow
+    fast, slow = _both_anchor_readers("".join(parts), "li")
+    assert fast == slow
+
+
+def test_the_anchor_readers_agree_on_every_simulated_and_fixture_list_page() -> None:
+    from bench.simulator import Simulator
+    from scrapers.charset import decode
+    from scrapers.portals.hanweb import records
+
+    pages = []
+    with Simulator(60, 6, pdf_every=20) as sim:
+        for p in sim.portals:
+            for route in p.server.routes.values():
+                if "html" in (route.content_type or "") or route.body.lstrip().startswith(b"<"):
+                    pages.append(decode(route.body, route.content_type)[0])
+    pages += ["".join(records(html)) for html in pages if "<datastore>" in html]  # Hanweb's records, as read
+    links = 0
+    for html in pages:
+        fast, slow = _both_anchor_readers(html, "a")
+        assert fast == slow
+        links += len(fast)
+    assert len(pages) > 60 and links > 60

@@ -320,7 +320,7 @@ def read(data: bytes, source: str, content_type: str | None = None) -> Document:
     problems: list[str] = []
     visible = sum(len(x) for x in page_lines)
     scripts = sum(1 for _ in doc.iter("script"))
-    if any(p.search(text[:20000]) for p in _CHALLENGE) and visible < 400:
+    if visible < 400 and any(p.search(text[:20000]) for p in _CHALLENGE):  # (a report is longer: no search)
         problems.append("网站返回了反爬虫验证页面（瑞数/加速乐等），未取得报告正文")
     elif visible < 150 and scripts >= 1:
         problems.append("页面是脚本外壳（内容由脚本或接口加载），未能取得报告正文")

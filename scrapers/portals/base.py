@@ -17,11 +17,10 @@ from datetime import date
 from typing import Any
 from urllib.parse import urljoin
 
-from bs4 import BeautifulSoup
-
 from scrapers.charset import decode
 from scrapers.dates import parse_date
 from scrapers.net import Fetcher, FetchResult
+from scrapers.portals.anchors import anchors
 
 _REPORT = re.compile(r"(政府信息公[开開]|政[务務]公[开開]|信息公[开開]).{0,8}(年度[报報]告|年[报報])")
 _YEAR = re.compile(r"((?:19|20)\d{2})\s*年")
@@ -127,23 +126,13 @@ def links_from_html(html: str, base: str, portal: str, item_selector: str = "a")
 
 
 def _parse_links(html: str, base: str, portal: str, item_selector: str) -> list[ReportLink]:
-    soup = BeautifulSoup(html, "lxml")
     out = []
-    for a in soup.select(item_selector):
-        href = (a.get("href") or "").strip()
-        title = (a.get("title") or a.get_text(" ", strip=True) or "").strip()
+    for href, title, holder_text in anchors(html, item_selector):
+        href, title = href.strip(), title.strip()
         if not href or href.startswith(("javascript:", "#", "mailto:")) or not is_report_title(title):
             continue
-        holder = a.find_parent(["li", "tr", "dd", "p", "div"]) or a
-        out.append(
-            ReportLink(
-                urljoin(base, href),
-                tidy_title(title),
-                report_year(title),
-                list_date(holder.get_text(" ", strip=True)),
-                portal,
-            )
-        )
+        date_ = list_date(holder_text())
+        out.append(ReportLink(urljoin(base, href), tidy_title(title), report_year(title), date_, portal))
     return out
 
 
