@@ -16,7 +16,24 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
+import orjson
 import sqlite_utils
+
+_ORJSON = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
+
+def _dumps(value: Any) -> str:
+    """``json.dumps(value, ensure_ascii=False, default=str)``, in orjson where it can: a report's result and
+    snapshot hold ~500 values, and the json module spent ~0.4 ms of the service's CPU a report encoding them
+    (orjson: a tenth). Dates, datetimes and dataclasses still go through ``str`` as before; what orjson refuses
+    (an integer beyond 64 bits, a lone surrogate) is encoded by the json module. Only the spacing differs — and
+    a non-finite float (a 400-digit cell) is written null, where the json module wrote Infinity, which is not
+    JSON and SQLite's json functions refuse."""
+    try:
+        return orjson.dumps(value, default=str, option=_ORJSON).decode()
+    except (orjson.JSONEncodeError, TypeError):
+        return json.dumps(value, ensure_ascii=False, default=str)
+
 
 EventHook = Any  # an object with .event(store, event, now) and .flush(store): bot.alerts.Alerting
 
@@ -193,7 +210,7 @@ class Store:
     # ------------------------------------------------------------------ events
     def _event(self, event: Any, key: str, now: str) -> Any | None:
         """Record an event once; returns it when new (the caller dispatches it after the commit)."""
-        payload = json.dumps({"type": type(event).__name__, **asdict(event)}, ensure_ascii=False, default=str)
+        payload = _dumps({"type": type(event).__name__, **asdict(event)})
         cur = self.db.execute(
             "INSERT OR IGNORE INTO events(at, type, key, payload) VALUES (?, ?, ?, ?)",
             (now, type(event).__name__, key, payload),
@@ -311,8 +328,8 @@ class Store:
                     "errors": counts["error"],
                     "warnings": counts["warning"],
                     "advisories": counts["advisory"],
-                    "result": json.dumps(result, ensure_ascii=False, default=str),
-                    "snapshot": json.dumps(snapshot, ensure_ascii=False, default=str),
+                    "result": _dumps(result),
+                    "snapshot": _dumps(snapshot),
                     "text": text,
                     "rules_version": rules_version,
                 },
@@ -324,7 +341,7 @@ class Store:
                         **f,
                         "version_id": vid,
                         "report_id": rid,
-                        "data": json.dumps(f.get("data", {}), ensure_ascii=False, default=str),
+                        "data": _dumps(f.get("data", {})),
                     },
                 )
             self.db.execute(
@@ -512,7 +529,7 @@ class Store:
         return self.rows("SELECT * FROM alerts WHERE scope = ? AND state = 'firing' ORDER BY rowid", (scope,))
 
     def set_alert(self, row: dict[str, Any]) -> None:
-        self._upsert("alerts", {**row, "item": json.dumps(row["item"], ensure_ascii=False, default=str)}, "fingerprint")
+        self._upsert("alerts", {**row, "item": _dumps(row["item"])}, "fingerprint")
 
     def current_findings(self, body: str | None, year: int | None, report_id: int) -> list[dict[str, Any]]:
         """Findings of the current versions of a body's active reports for a year (or of one report
@@ -548,7 +565,7 @@ class Store:
                 "state": "pending",
                 "due_at": due_at,
                 "digest": int(digest),
-                "items": json.dumps(items, ensure_ascii=False, default=str),
+                "items": _dumps(items),
             },
         )
 
@@ -724,7 +741,7 @@ class Store:
                 self._insert(
                     "findings",
                     {**f, "version_id": version_id, "report_id": report_id,
-                     "data": json.dumps(f.get("data", {}), ensure_ascii=False, default=str)},
+                     "data": _dumps(f.get("data", {}))},
                 )  # fmt: skip
             counts = {s: sum(1 for f in findings if f["severity"] == s) for s in ("error", "warning", "advisory")}
             self.db.execute(

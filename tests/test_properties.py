@@ -432,3 +432,32 @@ def test_the_anchor_readers_agree_on_every_simulated_and_fixture_list_page() -> 
         assert fast == slow
         links += len(fast)
     assert len(pages) > 60 and links > 60
+
+
+_JSON_LEAF = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False, allow_infinity=False), st.text(),
+    st.dates(), st.datetimes(), st.just({1, 2}), st.builds(lambda: RULES.check("identities")),
+)  # fmt: skip
+_JSON_VALUE = st.recursive(
+    _JSON_LEAF,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=4),
+        st.lists(inner, max_size=3).map(tuple),
+        st.dictionaries(st.one_of(st.text(max_size=4), st.integers(), st.booleans(), st.none()), inner, max_size=4),
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON_VALUE)
+@example({"big": 2**70, "surrogate": "\ud800", 1: (1.5, None)})
+def test_the_stores_json_is_what_the_json_module_wrote(value: object) -> None:
+    """bot/store.py writes its JSON columns with orjson where it can: the same JSON as json.dumps(value,
+    ensure_ascii=False, default=str) gave — dates, datetimes, sets and dataclasses through str; big integers and
+    lone surrogates through the json module — up to spacing."""
+    import json
+
+    from bot.store import _dumps
+
+    assert json.loads(_dumps(value)) == json.loads(json.dumps(value, ensure_ascii=False, default=str))
