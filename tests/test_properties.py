@@ -461,3 +461,36 @@ def test_the_stores_json_is_what_the_json_module_wrote(value: object) -> None:
     from bot.store import _dumps
 
     assert json.loads(_dumps(value)) == json.loads(json.dumps(value, ensure_ascii=False, default=str))
+
+
+_GLOB_TERM = st.one_of(
+    _TERM,
+    st.sampled_from(['sum(t."*"."a"."a")', 'sum(t."a"."*"."1")', 'sum(t."1"."a"."*")', 'sum(t."*"."*"."a")',
+                     'sum(t."1*"."a"."a")', 'sum(t."*"."a")', 'sum(u."*"."a"."a")']),
+)  # fmt: skip
+_UNIVERSE = st.dictionaries(
+    st.sampled_from([("t",), ("t", "a"), ("t", "1", "a")]), st.lists(_KEY, max_size=2, unique=True), max_size=3
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from("+-"), _GLOB_TERM), min_size=1, max_size=4),
+    st.lists(st.tuples(st.sampled_from("+-"), _GLOB_TERM), min_size=1, max_size=4),
+    st.dictionaries(st.just("t"), _NODE, max_size=1),
+    _UNIVERSE,
+)
+@example([("+", 'sum(t."*"."a"."a")')], [("+", "3")], {"t": {"a": {"a": {"a": 1}}, "1": {"a": {"a": 2.5}}}}, {})
+@example([("+", 'sum(t."*"."a"."a")')], [("+", "0")], {"t": {"a": {"a": {"a": 1}}}}, {("t",): ["1"]})
+def test_the_spelled_out_glob_formula_equals_the_path_walk(left: list, right: list, data: dict, universe: dict) -> None:
+    """A glob formula generated for the keys its globs meet (and remembered) gives what walking it gives."""
+    from rules.expr import _walk_sides, parse_identity, quick_sides
+
+    side = lambda terms: " ".join(f"{op} {t}" for op, t in terms).lstrip("+ ")  # noqa: E731
+    ident = parse_identity(f"{side(left) or '0'} = {side(right) or '0'}")
+    want = _walk_sides(ident, data, lambda: universe)
+    for _ in range(2):  # generated, then remembered
+        got = quick_sides(ident, data, lambda: universe)
+        assert got == want and type(got) is type(want), (ident.text, data, universe)
+        if got is not None:
+            assert [type(v) for v in got] == [type(v) for v in want]
