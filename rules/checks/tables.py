@@ -54,6 +54,8 @@ def no_blank_cells(report: Report, ctx: Context) -> list[Finding]:
                 )
             continue
         for rk, row in report.tables[key].items():
+            if None not in row.values():  # (the usual row: one scan in C)
+                continue
             n = sum(1 for v in row.values() if v is None)
             if n:
                 label = next((r.display for r in spec.all_rows if r.key == rk), rk)
@@ -79,12 +81,22 @@ def _valid(value: Any, domain: str) -> bool:
     return isinstance(value, int | float) and value >= 0
 
 
+def _all_counts(data: dict[str, Any]) -> bool:
+    """Whether every cell is blank or a whole number ≥ 0 — valid in every domain, so there is nothing to look up
+    (a report's ~200 cells as labelled tuples cost ~0.15 ms, for the one cell in a thousand that is not)."""
+    for value in data.values():
+        for v in value.values() if type(value) is dict else (value,):
+            if v is not None and (type(v) is not int or v < 0):
+                return False
+    return True
+
+
 def value_domain(report: Report, ctx: Context) -> list[Finding]:
     """table.invalid (R8): a value that is not a valid number for its cell (text, “/”, negatives, decimals)."""
     out = []
     for key in report.tables:
         spec = ctx.spec(report, key)
-        if not spec:
+        if not spec or _all_counts(report.tables[key]):
             continue
         for rk, ck, _rl, cl, v in _cells(report, spec):
             if v is None or (type(v) is int and v >= 0):  # the usual cell: valid in every domain
