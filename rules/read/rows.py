@@ -10,7 +10,6 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 
-from rules.normalize import norm
 from rules.read.values import is_value_text, split_numbers
 from scrapers.document import Cell, Document, Table
 
@@ -29,11 +28,6 @@ class Row:
     @cached_property
     def has_values(self) -> bool:
         return any(v is not None for v in self.values)
-
-    @cached_property
-    def normed(self) -> tuple[str, ...]:
-        """The labels normalised, once a row: the table readers test them again and again (~100 times a report)."""
-        return tuple(norm(lab) for lab in self.labels)
 
 
 def _dedupe(labels: list[str]) -> list[str]:

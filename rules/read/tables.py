@@ -176,7 +176,7 @@ def read_matrix(rows: list[Row], spec: TableSpec, source: str) -> TableRead:
 
 def _check_matrix_header(header_rows: list[Row], spec: TableSpec, result: TableRead) -> None:
     """Column headers: each expected column label must be identifiable in the header area."""
-    start = max((i for i, r in enumerate(header_rows) if any("自然人" in x for x in r.normed)), default=None)
+    start = max((i for i, r in enumerate(header_rows) if any("自然人" in norm(x) for x in r.labels)), default=None)
     if start is None:
         return
     texts = [x for r in header_rows[max(0, start - 2) :] for x in r.labels]
@@ -248,12 +248,11 @@ def _check_block_headers(rows: list[Row], spec: TableSpec, first: dict[str, int]
         )
         if start is None:
             continue
-        header = norm(block.header)
         texts = [
             t
             for r in rows[start:end]
-            for t, n in zip(r.labels, r.normed, strict=True)
-            if n not in (header, "信息内容") and "第二十条" not in n
+            for t in r.labels
+            if norm(t) not in (norm(block.header), "信息内容") and "第二十条" not in norm(t)
         ]
         texts = [t for i, t in enumerate(texts) if i == 0 or t != texts[i - 1] or len(block.columns) > 1]
         if not texts:
@@ -283,8 +282,8 @@ def _check_block_headers(rows: list[Row], spec: TableSpec, first: dict[str, int]
                 )
 
 
-def _is_header_text(t: str, words: list[str]) -> bool:
-    """``t``: a label already normalised."""
+def _is_header_text(text: str, words: list[str]) -> bool:
+    t = norm(text)
     for w in words:
         t = t.replace(w, "")
     return not t.replace("总", "").replace("计", "").replace("(", "").replace(")", "")
@@ -299,8 +298,8 @@ def read_single_row(rows: list[Row], spec: TableSpec, source: str, after: int = 
         (
             i
             for i in range(after, len(rows))
-            for lab in rows[i].normed
-            if anchors[0] in lab and _is_header_text(lab, words)
+            for lab in rows[i].labels
+            if anchors[0] in norm(lab) and _is_header_text(lab, words)
         ),
         None,
     )
@@ -309,8 +308,8 @@ def read_single_row(rows: list[Row], spec: TableSpec, source: str, after: int = 
             (
                 i
                 for i in range(after, len(rows))
-                if any(anchors[0] in lab for lab in rows[i].normed)
-                and any(anchors[-1] in x for r in rows[i : i + 4] for x in r.normed)
+                if any(anchors[0] in norm(lab) for lab in rows[i].labels)
+                and any(anchors[-1] in norm(x) for r in rows[i : i + 4] for x in r.labels)
             ),
             None,
         )
@@ -319,7 +318,7 @@ def read_single_row(rows: list[Row], spec: TableSpec, source: str, after: int = 
     n = len(keys)
     cells: list[Any] = []
     for r in rows[start:]:
-        if r.labels and not all(_is_header_text(lab, words) for lab in r.normed) and r is not rows[start]:
+        if r.labels and not all(_is_header_text(lab, words) for lab in r.labels) and r is not rows[start]:
             break
         if r.exact and sum(1 for v in r.values if v is not None) >= n // 2 and len(r.values) >= n:
             cells = list(r.values[-n:])
