@@ -9,6 +9,7 @@ cannot be used).
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -37,6 +38,7 @@ _HERE = object()  # "no pool: run it in this process"
 def _init(rules_dir: str | None, parent: int) -> None:
     global _RULES
     _RULES = load_rules(Path(rules_dir) if rules_dir else None)
+    gc.freeze()  # modules and rules live as long as the worker: the collector need not walk them again and again
 
     def orphaned() -> None:  # a parent killed with -9 cannot shut the pool down: leave with it
         while os.getppid() == parent:  # (the parent's pid is passed in: it may be gone before this runs)
