@@ -494,3 +494,19 @@ def test_the_spelled_out_glob_formula_equals_the_path_walk(left: list, right: li
         assert got == want and type(got) is type(want), (ident.text, data, universe)
         if got is not None:
             assert [type(v) for v in got] == [type(v) for v in want]
+
+
+def test_a_page_lxml_refuses_is_read_by_beautifulsoup(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A list page lxml will not take as a string falls back to the other reader instead of failing the portal's
+    discovery (lxml's refusal is simulated: the strings it refuses — an encoding declaration — are stripped)."""
+    from scrapers.portals import anchors as A
+
+    html = '<ul><li><a href="a.html">示例区2023年政府信息公开工作年度报告</a> 2024-01-20</li></ul>'
+    want = [(href, title, holder()) for href, title, holder in A._by_css(html, "a")]
+
+    def refuse(*args: object) -> None:
+        raise ValueError("Unicode strings with encoding declaration are not supported")
+
+    monkeypatch.setattr(A.etree, "fromstring", refuse)
+    got = [(href, title, holder()) for href, title, holder in A.anchors(html, "a")]
+    assert got == want and got[0][0] == "a.html" and "2024-01-20" in got[0][2]
