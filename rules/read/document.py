@@ -23,6 +23,7 @@ def forget_seen_reports() -> None:
     align._MEMO.clear()
     sections._line.cache_clear()
     sections._score.cache_clear()
+    sections._LINE_SCORES.clear()
     tables._ROW_SCORES.clear()
     normalize._norm_long.cache_clear()
 

@@ -6,13 +6,15 @@ import re
 from functools import lru_cache
 
 from rules.formats import SectionSpec
+from rules.memo import ByIdentity
 from rules.normalize import norm, strip_numbering
-from rules.read.align import align, similarity
+from rules.read.align import align_scores, similarity
 from rules.report import SectionHit
 
 _TOP = re.compile(r"^[一二三四五六七八九十]{1,2}[、.]")
 _NUM_ONLY = re.compile(r"^[一二三四五六七八九十]{1,2}[、.]?$")
 _CN = "一二三四五六七八九十"
+_DIGIT = re.compile(r"\d")
 
 
 def heading_lines(lines: tuple[str, ...]) -> list[tuple[int, str]]:
@@ -26,7 +28,7 @@ def heading_lines(lines: tuple[str, ...]) -> list[tuple[int, str]]:
             out.append((i, joined))
             i += 2
             continue
-        if _TOP.match(n) and len(n) <= 40 and len(re.findall(r"\d", n)) <= 4:
+        if _TOP.match(n) and len(n) <= 40 and len(_DIGIT.findall(n)) <= 4:
             out.append((i, lines[i]))
         elif len(n) <= 30 and not _TOP.match(n):
             out.append((i, lines[i]))  # an unnumbered heading is accepted only when it matches closely
@@ -67,10 +69,26 @@ def _score(line: str, spec: SectionSpec) -> float:
     return best
 
 
+_LINE_SCORES: ByIdentity[dict[str, tuple[float, ...]]] = ByIdentity(lambda specs: {})  # per section list
+_LINE_SCORES_MAX = 16384  # candidate lines remembered per list: headings recur, table rows mostly do not
+
+
+def _line_scores(line: str, specs: tuple[SectionSpec, ...]) -> tuple[float, ...]:
+    """A candidate line against every section at once: one lookup a line instead of one per (line, section)
+    pair, each of which hashed the section's dataclass (~114 pairs a report)."""
+    memo = _LINE_SCORES(specs)
+    got = memo.get(line)
+    if got is None:
+        if len(memo) >= _LINE_SCORES_MAX:
+            memo.clear()
+        got = memo[line] = tuple(_score(line, spec) for spec in specs)
+    return got
+
+
 def find_sections(lines: tuple[str, ...], specs: tuple[SectionSpec, ...]) -> tuple[list[SectionHit], dict[int, str]]:
     cands = heading_lines(lines)
     # not align_memo(): the candidates include the title line, which names the body, so no two reports share them
-    pairs = align(cands, specs, lambda c, s: _score(c[1], s), threshold=0.65)
+    pairs = align_scores([_line_scores(line, specs) for _, line in cands], threshold=0.65)
     hits = {}
     for ci, si, _ in pairs:
         line_no, text = cands[ci]
