@@ -233,17 +233,14 @@ def read_blocks(rows: list[Row], spec: TableSpec, source: str) -> TableRead:
 
 
 def _check_block_headers(rows: list[Row], spec: TableSpec, first: dict[str, int], result: TableRead) -> None:
+    leads = [_core(r.labels[0] if r.labels else "") for r in rows[: max(first.values(), default=0)]]  # once a row
     for block in spec.blocks:
         end = first.get(block.key)
         if end is None:
             continue
+        prefix, header = _core(block.header)[:5], norm(block.header)
         start = max(
-            (
-                i
-                for i in range(end)
-                if _core(rows[i].labels[0] if rows[i].labels else "").startswith(_core(block.header)[:5])
-                and norm(block.header) in norm("".join(rows[i].labels))
-            ),
+            (i for i in range(end) if leads[i].startswith(prefix) and header in norm("".join(rows[i].labels))),
             default=None,
         )
         if start is None:
@@ -252,7 +249,7 @@ def _check_block_headers(rows: list[Row], spec: TableSpec, first: dict[str, int]
             t
             for r in rows[start:end]
             for t in r.labels
-            if norm(t) not in (norm(block.header), "信息内容") and "第二十条" not in norm(t)
+            if norm(t) not in (header, "信息内容") and "第二十条" not in norm(t)
         ]
         texts = [t for i, t in enumerate(texts) if i == 0 or t != texts[i - 1] or len(block.columns) > 1]
         if not texts:
