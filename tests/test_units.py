@@ -326,3 +326,34 @@ def test_the_article_is_found_by_the_first_selector_that_holds_one() -> None:
     assert lines[-1].endswith("内容")  # .content precedes article in the selectors
     lines, _ = article(f"<span id='zoom'>{para}</span>")  # an inline container: read on its own as well
     assert lines[0].startswith("本机关") and "首页" not in lines[0]
+
+
+def test_column_header_notes_are_remembered_per_header_layout_and_never_shared() -> None:
+    """The header checks run once per (table, header labels): a repeated layout gets the notes its first
+    reading got, a changed one its own, and no two reports share a note object."""
+    from rules.read import tables
+    from rules.read.document import read
+
+    rules = load_rules()
+    text = decode((Path(__file__).parent / "corpus/files/clean-f2021-gbk.html").read_bytes(), "text/html")[0]
+    variants = {
+        "clean": text,
+        "short column": text.replace("<td>社会公益组织</td>", "<td>社会公益</td>"),
+        "lost column": text.replace("<td>法律服务机构</td>", "<td>律所</td>"),
+        "short block column": text.replace("本年制发件数", "本年制发"),
+    }
+
+    def header_notes(name: str) -> list:
+        doc = extract(variants[name].encode("utf-8"), "x.html", "text/html; charset=utf-8")
+        return [n for n in read(doc, rules.formats, year=2023).notes if "header:" in n.where or ":" in n.where[7:]]
+
+    tables._HEADER_NOTES.clear()
+    fresh = {name: header_notes(name) for name in variants}  # each layout read first: computed
+    assert fresh["clean"] == []
+    assert [(n.kind, n.where) for n in fresh["short column"]] == [("table.label", "applications/header:nonprofit")]
+    assert [(n.kind, n.where) for n in fresh["lost column"]] == [("table.row_missing", "applications/header:legal")]
+    assert [n.where for n in fresh["short block column"]] == ["table2/(一):issued"]
+    for name in reversed(list(variants)):  # read again, in another order: from the memo
+        again = header_notes(name)
+        assert again == fresh[name]
+        assert all(a is not b and a.data is not b.data for a, b in zip(again, fresh[name], strict=True))

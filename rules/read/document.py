@@ -18,12 +18,14 @@ from scrapers.document import Document
 
 def forget_seen_reports() -> None:
     """Drop what reading earlier reports left behind (label sequences aligned, section lines scored, row
-    texts scored, the last long texts normalised), so the next report is read as if it were the first of
-    its kind — the benchmark's "cold" figure. Label *pairs* stay cached, as in any running service."""
+    texts scored, header layouts checked, the last long texts normalised), so the next report is read as if
+    it were the first of its kind — the benchmark's "cold" figure. Label *pairs* stay cached, as in any
+    running service."""
     align._MEMO.clear()
     sections._line.cache_clear()
     sections._LINE_SCORES.clear()
     tables._ROW_SCORES.clear()
+    tables._HEADER_NOTES.clear()
     normalize._norm_long.cache_clear()
 
 

@@ -170,15 +170,35 @@ def read_matrix(rows: list[Row], spec: TableSpec, source: str) -> TableRead:
                 )
             )
     if first_data is not None and source == "tables":
-        _check_matrix_header(rows[:first_data], spec, result)
+        head = rows[:first_data]
+        key = tuple(r.labels for r in head)
+        result.notes.extend(_header_notes(spec, key, lambda: _matrix_header_notes(head, spec)))
     return result
 
 
-def _check_matrix_header(header_rows: list[Row], spec: TableSpec, result: TableRead) -> None:
+_HEADER_NOTES: ByIdentity[dict[Any, tuple[Note, ...]]] = ByIdentity(lambda spec: {})  # per table spec
+_HEADER_NOTES_MAX = 4096  # distinct header layouts per table; a season has a few dozen
+
+
+def _header_notes(spec: TableSpec, labels: Any, make: Any) -> list[Note]:
+    """A table's column-header notes, remembered per (spec, the header rows' labels): they read nothing else,
+    and reports copy the form's header, so one layout is checked once a season (~0.2 ms a report). Each
+    report gets its own Note objects: a finding may hold on to a note's data."""
+    memo = _HEADER_NOTES(spec)
+    got = memo.get(labels)
+    if got is None:
+        if len(memo) >= _HEADER_NOTES_MAX:
+            memo.clear()
+        got = memo[labels] = tuple(make())
+    return [Note(n.kind, n.where, n.message, dict(n.data)) for n in got]
+
+
+def _matrix_header_notes(header_rows: list[Row], spec: TableSpec) -> list[Note]:
     """Column headers: each expected column label must be identifiable in the header area."""
+    notes: list[Note] = []
     start = max((i for i, r in enumerate(header_rows) if any("自然人" in norm(x) for x in r.labels)), default=None)
     if start is None:
-        return
+        return notes
     texts = [x for r in header_rows[max(0, start - 2) :] for x in r.labels]
     blob = "".join(norm(t) for t in texts)
     for col in spec.columns:
@@ -186,7 +206,7 @@ def _check_matrix_header(header_rows: list[Row], spec: TableSpec, result: TableR
             continue
         best = max(((similarity(_core(t), _core(col.label)), t) for t in texts), default=(0.0, ""))
         if best[0] >= 0.6:
-            result.notes.append(
+            notes.append(
                 Note(
                     "table.label",
                     f"{spec.key}/header:{col.key}",
@@ -195,9 +215,8 @@ def _check_matrix_header(header_rows: list[Row], spec: TableSpec, result: TableR
                 )
             )
         else:
-            result.notes.append(
-                Note("table.row_missing", f"{spec.key}/header:{col.key}", f"{spec.name}缺少“{col.label}”列")
-            )
+            notes.append(Note("table.row_missing", f"{spec.key}/header:{col.key}", f"{spec.name}缺少“{col.label}”列"))
+    return notes
 
 
 def read_blocks(rows: list[Row], spec: TableSpec, source: str) -> TableRead:
@@ -228,12 +247,18 @@ def read_blocks(rows: list[Row], spec: TableSpec, source: str) -> TableRead:
         if score < 0.999:
             result.notes.append(_label_note(spec, f"{spec.key}/{lab.key}", row.label, lab))
     if source == "tables":
-        _check_block_headers(rows, spec, first_row_of_block, result)
+        first = first_row_of_block
+        head = rows[: max(first.values(), default=0)]
+        key = (tuple(first.items()), tuple(r.labels for r in head))
+        result.notes.extend(_header_notes(spec, key, lambda: _block_header_notes(head, spec, first)))
     return result
 
 
-def _check_block_headers(rows: list[Row], spec: TableSpec, first: dict[str, int], result: TableRead) -> None:
-    leads = [_core(r.labels[0] if r.labels else "") for r in rows[: max(first.values(), default=0)]]  # once a row
+def _block_header_notes(rows: list[Row], spec: TableSpec, first: dict[str, int]) -> list[Note]:
+    """Each block's column headers, between its header line and its first data row (``rows``: those above
+    the last block's first data row)."""
+    notes: list[Note] = []
+    leads = [_core(r.labels[0] if r.labels else "") for r in rows]  # once a row
     for block in spec.blocks:
         end = first.get(block.key)
         if end is None:
@@ -259,7 +284,7 @@ def _check_block_headers(rows: list[Row], spec: TableSpec, first: dict[str, int]
         for ti, ki, score in pairs:
             if score < 0.999:
                 col = block.columns[ki]
-                result.notes.append(
+                notes.append(
                     Note(
                         "table.label",
                         f"table2/{block.key}:{col.key}",
@@ -269,7 +294,7 @@ def _check_block_headers(rows: list[Row], spec: TableSpec, first: dict[str, int]
                 )
         for ki, col in enumerate(block.columns):
             if ki not in seen:
-                result.notes.append(
+                notes.append(
                     Note(
                         "table.label",
                         f"table2/{block.key}:{col.key}",
@@ -277,6 +302,7 @@ def _check_block_headers(rows: list[Row], spec: TableSpec, first: dict[str, int]
                         {"found": None, "expected": col.label},
                     )
                 )
+    return notes
 
 
 def _is_header_text(text: str, words: list[str]) -> bool:
