@@ -357,3 +357,36 @@ def test_column_header_notes_are_remembered_per_header_layout_and_never_shared()
         again = header_notes(name)
         assert again == fresh[name]
         assert all(a is not b and a.data is not b.data for a, b in zip(again, fresh[name], strict=True))
+
+
+def test_the_single_row_table_is_found_by_its_labels_whatever_was_read_before() -> None:
+    """Where table 4 starts is remembered per label sequence: a document whose rows sit elsewhere (more
+    row above) is searched anew, and the values are read from each document itself."""
+    from rules.read import tables
+    from rules.read.document import read
+
+    rules = load_rules()
+    text = decode((Path(__file__).parent / "corpus/files/clean-f2021-gbk.html").read_bytes(), "text/html")[0]
+    first_row = '<tr><td colspan="4"><b>第二十条第（一）项</b></td></tr>'
+    head = '<table border="1"><tr><td colspan="5">行政复议</td>'
+    table4 = text[text.index(head) :]
+    variants = {
+        "clean": text,
+        "rows added above": text.replace(first_row, first_row * 6, 1),
+        "other values": text.replace(table4, table4.replace("<span>0</span>", "<span>7</span>")),
+    }
+
+    def litigation(name: str) -> dict:
+        doc = extract(variants[name].encode("utf-8"), "x.html", "text/html; charset=utf-8")
+        return read(doc, rules.formats, year=2023).tables["litigation"]
+
+    tables._STARTS.clear()
+    fresh = {}
+    for name in variants:
+        tables._STARTS.clear()
+        fresh[name] = litigation(name)
+    assert fresh["clean"] == fresh["rows added above"] != fresh["other values"]
+    assert 7 in fresh["other values"].values()
+    tables._STARTS.clear()
+    for name in [*variants, *reversed(variants)]:  # each after the others: from the memo where the labels match
+        assert litigation(name) == fresh[name], name

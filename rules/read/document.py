@@ -26,6 +26,7 @@ def forget_seen_reports() -> None:
     sections._LINE_SCORES.clear()
     tables._ROW_SCORES.clear()
     tables._HEADER_NOTES.clear()
+    tables._STARTS.clear()
     normalize._norm_long.cache_clear()
 
 

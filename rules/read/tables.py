@@ -312,11 +312,26 @@ def _is_header_text(text: str, words: list[str]) -> bool:
     return not t.replace("总", "").replace("计", "").replace("(", "").replace(")", "")
 
 
-def read_single_row(rows: list[Row], spec: TableSpec, source: str, after: int = 0) -> TableRead:
+def _single_row_layout(spec: TableSpec) -> tuple[list[str], list[str], list[str]]:
+    """(the data keys, the header words longest first, the anchors), normalised once per spec."""
     keys = [f"{g.key}.{c.key}" for g in spec.groups for c in spec.columns]
-    result = TableRead(spec.key, expected=len(keys), source=source)
     words = sorted((norm(w) for w in spec.header_words), key=len, reverse=True)
-    anchors = [norm(a) for a in spec.anchors]
+    return keys, words, [norm(a) for a in spec.anchors]
+
+
+_SINGLE_ROW = ByIdentity(_single_row_layout)  # per table spec, for the rules' life
+_STARTS: ByIdentity[dict[tuple[int, tuple[tuple[str, ...], ...]], int | None]] = ByIdentity(lambda spec: {})
+_STARTS_MAX = 4096  # distinct label sequences per table; reports copy the form, so a season has a few dozen
+
+
+def _single_row_start(rows: list[Row], spec: TableSpec, after: int) -> int | None:
+    """Where the table's header starts: found by the rows' labels alone, so remembered per label sequence
+    (the search normalises every label of the document's tables until it finds the anchor)."""
+    memo = _STARTS(spec)
+    key = (after, tuple(r.labels for r in rows[after:]))
+    if key in memo:
+        return memo[key]
+    _keys, words, anchors = _SINGLE_ROW(spec)
     start = next(
         (
             i
@@ -336,6 +351,16 @@ def read_single_row(rows: list[Row], spec: TableSpec, source: str, after: int = 
             ),
             None,
         )
+    if len(memo) >= _STARTS_MAX:
+        memo.clear()
+    memo[key] = start
+    return start
+
+
+def read_single_row(rows: list[Row], spec: TableSpec, source: str, after: int = 0) -> TableRead:
+    keys, words, _anchors = _SINGLE_ROW(spec)
+    result = TableRead(spec.key, expected=len(keys), source=source)
+    start = _single_row_start(rows, spec, after)
     if start is None:
         return result
     n = len(keys)
