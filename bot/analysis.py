@@ -25,6 +25,7 @@ from bot.documents import extract_in_thread, links_attachments
 from bot.workers import LoopPool, PoolBroken
 from rules.config import RuleSet, load_rules
 from rules.engine import check
+from rules.normalize import prepare
 from rules.read.document import read
 from rules.report import Finding, Report, from_snapshot
 from scrapers.document import Document
@@ -38,6 +39,7 @@ _HERE = object()  # "no pool: run it in this process"
 def _init(rules_dir: str | None, parent: int) -> None:
     global _RULES
     _RULES = load_rules(Path(rules_dir) if rules_dir else None)
+    prepare()
     gc.freeze()  # modules and rules live as long as the worker: the collector need not walk them again and again
 
     def orphaned() -> None:  # a parent killed with -9 cannot shut the pool down: leave with it

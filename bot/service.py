@@ -25,6 +25,7 @@ from bot.pipeline import ScanResult, scan_all
 from bot.store import Store
 from bot.summary import pad
 from rules.config import RulesError, RuleSet, load_rules
+from rules.normalize import prepare
 from scrapers import net
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -209,6 +210,7 @@ async def serve(config: Config, rules: RuleSet, stop: asyncio.Event | None = Non
     from bot.scorecard.publish import enqueue_digest, page_route
 
     store, alerting = notify.open_store(config)
+    prepare()  # the normaliser's tables: built at start, not inside the first scan
     current = {"rules": rules}  # swapped when an edit of the rules files is accepted
     worker = (
         notify.deliverer(config, store, alerting, rules.templates, rules=lambda: current["rules"])

@@ -290,7 +290,10 @@ def test_an_analysis_worker_does_not_load_the_network_stack(tmp_path: Path) -> N
         "from bot.cli import main  # as the console script does\n"
         "def loaded():\n"
         "    import sys\n"
-        "    return sorted(m for m in ('httpx', 'httpcore', 'anyio', 'bs4', 'sqlite_utils') if m in sys.modules)\n"
+        "    from rules.normalize import _nfkc_tables, _t2s_changes\n"
+        "    built = _nfkc_tables.cache_info().currsize, _t2s_changes.cache_info().currsize\n"
+        "    names = ('httpx', 'httpcore', 'anyio', 'bs4', 'sqlite_utils')\n"
+        "    return sorted(m for m in names if m in sys.modules), built\n"
         "if __name__ == '__main__':\n"
         "    from bot.analysis import Analyser\n"
         "    from rules.config import load_rules\n"
@@ -302,7 +305,7 @@ def test_an_analysis_worker_does_not_load_the_network_stack(tmp_path: Path) -> N
         encoding="utf-8",
     )
     out = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=True)
-    assert out.stdout.strip() == "True []", out.stderr
+    assert out.stdout.strip() == "True ([], (1, 1))", out.stderr  # and the normaliser's tables built at its start
 
 
 def test_the_article_is_found_by_the_first_selector_that_holds_one() -> None:
