@@ -363,8 +363,8 @@ def test_column_header_notes_are_remembered_per_header_layout_and_never_shared()
 
 
 def test_the_single_row_table_is_found_by_its_labels_whatever_was_read_before() -> None:
-    """Where table 4 starts is remembered per label sequence: a document whose rows sit elsewhere (more
-    row above) is searched anew, and the values are read from each document itself."""
+    """Where table 4 starts is remembered per label sequence: a document whose rows sit elsewhere (rows
+    added above) is searched anew, and the values are read from each document itself."""
     from rules.read import tables
     from rules.read.document import read
 
