@@ -142,7 +142,7 @@ def main() -> None:
         c0, t0 = cpu(), time.perf_counter()
         prepare()
         warm_up(analyser(rules, config.workers))
-        out["workers_start"] = {"cpu_s": round(cpu() - c0, 2), "wall_s": round(time.perf_counter() - t0, 2)}
+        out["start"] = {"cpu_s": round(cpu() - c0, 2), "wall_s": round(time.perf_counter() - t0, 2)}
         per_portal0 = sim.requests_by_portal
         first = run("first full scan", now)
         if args.latency:  # the arithmetic: what politeness alone allows against what the CPU needs
@@ -198,7 +198,7 @@ def main() -> None:
                   f"{f['bound_by']}; wall {f['wall_s']} s. At {f['cpu_s'] / f['requests'] * 1000:.1f} ms of CPU a "
                   f"request, politeness binds up to ≈ {f['politeness_bound_up_to_portals']} portals scanned at once "
                   f"(each takes {f['lanes_per_portal']} / {args.latency:g} s requests a second)")  # fmt: skip
-        w = out["workers_start"]
+        w = out["start"]
         print(f"service start before the scans (analysis workers, the normaliser's tables; once per service start): "
               f"{w['cpu_s']} CPU-s, "
               f"{w['wall_s']} s — not in the scans' figures")  # fmt: skip

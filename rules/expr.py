@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any
 
+from rules.memo import Bounded
+
 Number = int | float
 
 
@@ -171,9 +173,10 @@ class Identity:
         return out
 
     @cached_property
-    def expansions(self) -> dict[tuple[Any, ...], Callable[[Mapping[str, Any]], tuple[Number, Number] | None]]:
-        """Generated functions of a glob formula, one per set of keys its globs met (see _glob_sides)."""
-        return {}
+    def expansions(self) -> Bounded[tuple[Any, ...], Callable[[Mapping[str, Any]], tuple[Number, Number] | None]]:
+        """Generated functions of a glob formula, one per set of keys its globs met (see _glob_sides); a
+        season's reports share a handful of key sets."""
+        return Bounded(256)
 
 
 def _generate(linear: tuple[tuple[tuple[int, Any], ...], ...]) -> Callable[..., Any] | None:
@@ -359,9 +362,6 @@ def quick_sides(
     )
 
 
-_EXPANSIONS_MAX = 256  # key sets remembered per formula: a season's reports share a handful
-
-
 def _glob_sides(
     identity: Identity, data: Mapping[str, Any], universe: Callable[[], Universe]
 ) -> tuple[Number, Number] | None:
@@ -379,9 +379,7 @@ def _glob_sides(
     key = tuple(met)
     fn = identity.expansions.get(key)
     if fn is None:
-        if len(identity.expansions) >= _EXPANSIONS_MAX:
-            identity.expansions.clear()
-        fn = identity.expansions[key] = _generate_expanded(identity, key)
+        fn = identity.expansions.put(key, _generate_expanded(identity, key))
     return fn(data)
 
 

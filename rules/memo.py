@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
 
+K = TypeVar("K")
 V = TypeVar("V")
 
 
@@ -30,3 +31,24 @@ class ByIdentity(Generic[V]):
 
     def clear(self) -> None:
         self._values.clear()
+
+
+class Bounded(dict[K, V]):
+    """A memo of what reports bring (label texts, header layouts, key sets): it empties itself when full, so a
+    service that runs for years keeps a season's worth at most. The caller looks up with ``get`` (or ``in``)
+    and stores a miss with ``put``."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__()
+        self.limit = limit
+
+    def put(self, key: K, value: V) -> V:
+        if len(self) >= self.limit:
+            self.clear()
+        self[key] = value
+        return value
+
+
+def bounded_per_object(limit: int) -> ByIdentity[Bounded[Any, Any]]:
+    """One Bounded memo per long-lived object (a format's label tuple, a table spec, a section list)."""
+    return ByIdentity(lambda _obj: Bounded(limit))

@@ -393,3 +393,14 @@ def test_the_single_row_table_is_found_by_its_labels_whatever_was_read_before() 
     tables._STARTS.clear()
     for name in [*variants, *reversed(variants)]:  # each after the others: from the memo where the labels match
         assert litigation(name) == fresh[name], name
+
+
+def test_a_bounded_memo_empties_itself_when_full_and_keeps_one_per_object() -> None:
+    from rules.memo import Bounded, bounded_per_object
+
+    memo: Bounded[str, int] = Bounded(2)
+    assert memo.put("a", 1) == 1 and memo.put("b", 2) == 2 and dict(memo) == {"a": 1, "b": 2}
+    assert memo.put("c", 3) == 3 and dict(memo) == {"c": 3}  # full: emptied, then the new one stored
+    per = bounded_per_object(5)
+    one, two = tuple(["x"]), tuple(["x"])  # equal, not the same object
+    assert per(one) is per(one) and per(one) is not per(two) and per(one).limit == 5

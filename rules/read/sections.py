@@ -6,7 +6,7 @@ import re
 from functools import lru_cache
 
 from rules.formats import SectionSpec
-from rules.memo import ByIdentity
+from rules.memo import bounded_per_object
 from rules.normalize import norm, strip_numbering
 from rules.read.align import align_scores, similarity
 from rules.report import SectionHit
@@ -68,8 +68,7 @@ def _score(line: str, spec: SectionSpec) -> float:
     return best
 
 
-_LINE_SCORES: ByIdentity[dict[str, tuple[float, ...]]] = ByIdentity(lambda specs: {})  # per section list
-_LINE_SCORES_MAX = 16384  # candidate lines remembered per list: headings recur, table rows mostly do not
+_LINE_SCORES = bounded_per_object(16384)  # per section list: candidate lines; headings recur, table rows mostly not
 
 
 def _line_scores(line: str, specs: tuple[SectionSpec, ...]) -> tuple[float, ...]:
@@ -78,9 +77,7 @@ def _line_scores(line: str, specs: tuple[SectionSpec, ...]) -> tuple[float, ...]
     memo = _LINE_SCORES(specs)
     got = memo.get(line)
     if got is None:
-        if len(memo) >= _LINE_SCORES_MAX:
-            memo.clear()
-        got = memo[line] = tuple(_score(line, spec) for spec in specs)
+        got = memo.put(line, tuple(_score(line, spec) for spec in specs))
     return got
 
 

@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import Any
 
 from rules.formats import Label, TableSpec
-from rules.memo import ByIdentity
+from rules.memo import ByIdentity, bounded_per_object
 from rules.normalize import norm, strip_numbering
 from rules.read.align import align, align_memo, align_scores, similarity
 from rules.read.rows import Row, take_values
@@ -44,8 +44,7 @@ def _core(text: str) -> str:
     return strip_numbering(norm(text))
 
 
-_ROW_SCORES: ByIdentity[dict[str, tuple[float, ...]]] = ByIdentity(lambda labels: {})  # per label tuple
-_ROW_SCORES_MAX = 8192  # distinct label texts per label list; a season has a few hundred
+_ROW_SCORES = bounded_per_object(8192)  # per label tuple: distinct label texts; a season has a few hundred
 
 
 def _flat_forms(labels: tuple[Label, ...]) -> tuple[tuple[str, ...], tuple[tuple[int, int], ...]]:
@@ -69,11 +68,9 @@ def _scores(core: str, labels: tuple[Label, ...]) -> tuple[float, ...]:
     known = _ROW_SCORES(labels)
     got = known.get(core)
     if got is None:
-        if len(known) >= _ROW_SCORES_MAX:
-            known.clear()
         forms, spans = _FLAT(labels)
         sims = [similarity(core, f) for f in forms]
-        got = known[core] = tuple(sims[a] if b - a == 1 else max(sims[a:b]) for a, b in spans)
+        got = known.put(core, tuple(sims[a] if b - a == 1 else max(sims[a:b]) for a, b in spans))
     return got
 
 
@@ -176,8 +173,7 @@ def read_matrix(rows: list[Row], spec: TableSpec, source: str) -> TableRead:
     return result
 
 
-_HEADER_NOTES: ByIdentity[dict[Any, tuple[Note, ...]]] = ByIdentity(lambda spec: {})  # per table spec
-_HEADER_NOTES_MAX = 4096  # distinct header layouts per table; a season has a few dozen
+_HEADER_NOTES = bounded_per_object(4096)  # per table spec: distinct header layouts; a season has a few dozen
 
 
 def _header_notes(spec: TableSpec, labels: Any, make: Any) -> list[Note]:
@@ -187,9 +183,7 @@ def _header_notes(spec: TableSpec, labels: Any, make: Any) -> list[Note]:
     memo = _HEADER_NOTES(spec)
     got = memo.get(labels)
     if got is None:
-        if len(memo) >= _HEADER_NOTES_MAX:
-            memo.clear()
-        got = memo[labels] = tuple(make())
+        got = memo.put(labels, tuple(make()))
     return [Note(n.kind, n.where, n.message, dict(n.data)) for n in got]
 
 
@@ -320,8 +314,7 @@ def _single_row_layout(spec: TableSpec) -> tuple[list[str], list[str], list[str]
 
 
 _SINGLE_ROW = ByIdentity(_single_row_layout)  # per table spec, for the rules' life
-_STARTS: ByIdentity[dict[tuple[int, tuple[tuple[str, ...], ...]], int | None]] = ByIdentity(lambda spec: {})
-_STARTS_MAX = 4096  # distinct label sequences per table; reports copy the form, so a season has a few dozen
+_STARTS = bounded_per_object(4096)  # per table spec: label sequences; reports copy the form, so a few dozen
 
 
 def _single_row_start(rows: list[Row], spec: TableSpec, after: int) -> int | None:
@@ -351,10 +344,7 @@ def _single_row_start(rows: list[Row], spec: TableSpec, after: int) -> int | Non
             ),
             None,
         )
-    if len(memo) >= _STARTS_MAX:
-        memo.clear()
-    memo[key] = start
-    return start
+    return memo.put(key, start)
 
 
 def read_single_row(rows: list[Row], spec: TableSpec, source: str, after: int = 0) -> TableRead:
