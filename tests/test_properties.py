@@ -170,6 +170,8 @@ _MATRIX = st.integers(1, 12).flatmap(
 
 @settings(max_examples=300, deadline=None)
 @given(_MATRIX, st.sampled_from([0.5, 0.6, 0.65]))
+@example([[0.3, 0.6], [0.6, 0.3]], 0.6)  # scores exactly at the threshold count
+@example([[0.0, 0.0, 0.9], [0.9, 0.0, 0.0], [0.0, 0.61, 0.0]], 0.6)  # a later take that beats an earlier one
 def test_the_row_wise_alignment_equals_the_cell_by_cell_one(matrix: list[list[float]], threshold: float) -> None:
     from rules.read.align import align_scores
 

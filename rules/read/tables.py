@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
+from itertools import repeat
 from typing import Any
 
 from rules.formats import Label, TableSpec
@@ -69,8 +70,10 @@ def _scores(core: str, labels: tuple[Label, ...]) -> tuple[float, ...]:
     got = known.get(core)
     if got is None:
         forms, spans = _FLAT(labels)
-        sims = [similarity(core, f) for f in forms]
-        got = known.put(core, tuple(sims[a] if b - a == 1 else max(sims[a:b]) for a, b in spans))
+        sims = tuple(map(similarity, repeat(core, len(forms)), forms))
+        if len(forms) > len(labels):  # (a label with several forms scores its best one)
+            sims = tuple(sims[a] if b - a == 1 else max(sims[a:b]) for a, b in spans)
+        got = known.put(core, sims)
     return got
 
 
