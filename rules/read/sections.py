@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 
 from rules.formats import SectionSpec
-from rules.memo import bounded_per_object
+from rules.memo import ByIdentity, bounded_per_object
 from rules.normalize import norm, strip_numbering
 from rules.read.align import align_scores, similarity
 from rules.report import SectionHit
@@ -42,28 +43,41 @@ def _line(line: str) -> tuple[str, str, bool]:
     return n, strip_numbering(n), bool(_TOP.match(n))
 
 
-@lru_cache(maxsize=256)
-def _forms(spec: SectionSpec) -> tuple[str, ...]:
-    return tuple(strip_numbering(norm(x)) for x in (spec.heading, *spec.aliases))
+@dataclass(frozen=True)
+class _Heading:
+    """What scoring a line against one section needs, prepared once per section list: reading the spec
+    through an lru_cache hashed the whole dataclass on every (line, section) pair (~0.3 ms a report never seen)."""
+
+    forms: tuple[str, ...]  # the heading and its aliases, normalised and unnumbered
+    keywords: tuple[str, ...]
+    numeral: str  # 一 … 六: a heading numbered as its section scores a little more
 
 
-@lru_cache(maxsize=256)
-def _keywords(spec: SectionSpec) -> tuple[str, ...]:
-    return tuple(norm(k) for k in spec.keywords)
+def _headings(specs: tuple[SectionSpec, ...]) -> tuple[_Heading, ...]:
+    return tuple(
+        _Heading(
+            tuple(strip_numbering(norm(x)) for x in (s.heading, *s.aliases)),
+            tuple(norm(k) for k in s.keywords),
+            _CN[s.no - 1],
+        )
+        for s in specs
+    )
 
 
-def _score(line: str, spec: SectionSpec) -> float:
-    n, core, numbered = _line(line)
+_HEADINGS = ByIdentity(_headings)  # per section list (the format's own tuple), for the rules' life
+
+
+def _score(n: str, core: str, numbered: bool, h: _Heading) -> float:
     if not numbered:  # only a (near-)exact match counts: a ratio >= 0.95 needs lengths within ~10 %
-        close = [f for f in _forms(spec) if 2 * min(len(core), len(f)) >= 0.95 * (len(core) + len(f))]
+        close = [f for f in h.forms if 2 * min(len(core), len(f)) >= 0.95 * (len(core) + len(f))]
         best = max((similarity(core, f) for f in close), default=0.0)
         return best if best >= 0.95 else 0.0
-    best = max(similarity(core, f) for f in _forms(spec))
-    if best < 0.6 and spec.keywords:
-        hits = sum(1 for k in _keywords(spec) if k in core)
+    best = max(similarity(core, f) for f in h.forms)
+    if best < 0.6 and h.keywords:
+        hits = sum(1 for k in h.keywords if k in core)
         if hits and len(core) <= 30:
             best = max(best, 0.6 + 0.05 * hits)
-    if n[0] == _CN[spec.no - 1]:
+    if n[0] == h.numeral:
         best += 0.1
     return best
 
@@ -77,7 +91,8 @@ def _line_scores(line: str, specs: tuple[SectionSpec, ...]) -> tuple[float, ...]
     memo = _LINE_SCORES(specs)
     got = memo.get(line)
     if got is None:
-        got = memo.put(line, tuple(_score(line, spec) for spec in specs))
+        n, core, numbered = _line(line)
+        got = memo.put(line, tuple(_score(n, core, numbered, h) for h in _HEADINGS(specs)))
     return got
 
 
