@@ -86,8 +86,8 @@ _LINE_SCORES = bounded_per_object(16384)  # per section list: candidate lines; h
 
 
 def _line_scores(line: str, specs: tuple[SectionSpec, ...]) -> tuple[float, ...]:
-    """A candidate line against every section at once: one lookup a line instead of one per (line, section)
-    pair, each of which hashed the section's dataclass (~114 pairs a report)."""
+    """A candidate line against every section at once, remembered per line: one lookup a line instead of one
+    per (line, section) pair (~114 pairs a report)."""
     memo = _LINE_SCORES(specs)
     got = memo.get(line)
     if got is None:
