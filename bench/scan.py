@@ -195,9 +195,9 @@ def main() -> None:
                   f"{args.latency:g} s / {f['lanes_per_portal']} at once), the CPU "
                   f"≥ {f['cpu_floor_s']} s ({f['cpu_s']} CPU-s / {os.cpu_count()} cores; of them the service's "
                   f"{f['service_cpu_s']} s, the workers' {f['cpu_s'] - f['service_cpu_s']:.2f} s): bound by "
-                  f"{f['bound_by']}; wall {f['wall_s']} s. At {f['cpu_s'] / f['requests'] * 1000:.1f} ms of CPU a "
-                  f"request, politeness binds up to ≈ {f['politeness_bound_up_to_portals']} portals scanned at once "
-                  f"(each takes {f['lanes_per_portal']} / {args.latency:g} s requests a second)")  # fmt: skip
+                  f"{f['bound_by']}; wall {f['wall_s']} s. At {f['cpu_s'] / max(1, f['requests']) * 1000:.1f} ms "
+                  f"of CPU a request, politeness binds up to ≈ {f['politeness_bound_up_to_portals']} portals scanned "
+                  f"at once (each takes {f['lanes_per_portal']} / {args.latency:g} s requests a second)")  # fmt: skip
         w = out["start"]
         print(f"service start before the scans (analysis workers, the normaliser's tables; once per service start): "
               f"{w['cpu_s']} CPU-s, "
@@ -206,6 +206,9 @@ def main() -> None:
               f"(with workers {out['peak_rss_mb_with_workers']} MB); "
               f"SQLite {out['sqlite_mb_per_1000_reports']} MB per 1,000 reports; new report → outbox "
               f"{out['report_to_outbox_s']} s (the scan that found it)")  # fmt: skip
+    failed = [s["scan"] for s in out["scans"] if not s["complete"] or s["errors"]]
+    if failed:  # a scan that reached no portal (or lost reports) is fast for the wrong reason
+        sys.exit(f"not measurements: these scans were incomplete or had errors: {', '.join(failed)}")
 
 
 if __name__ == "__main__":
