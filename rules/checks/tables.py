@@ -56,9 +56,9 @@ def no_blank_cells(report: Report, ctx: Context) -> list[Finding]:
         for rk, row in report.tables[key].items():
             if None not in row.values():  # (the usual row: one scan in C)
                 continue
-            n = sum(1 for v in row.values() if v is None)
             label = next((r.display for r in spec.all_rows if r.key == rk), rk)
             cols = [c for c, v in row.items() if v is None]
+            n = len(cols)
             out.append(
                 ctx.finding(
                     "table.blank",

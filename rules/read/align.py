@@ -62,7 +62,7 @@ def align_scores(s: Sequence[Sequence[float]], threshold: float = 0.6) -> list[t
         best[i] = below
         if max(row) < threshold:
             continue
-        takes = [(j, v + below[j + 1]) for j, v in enumerate(row) if v >= threshold and v + below[j + 1] > below[j]]
+        takes = [(j, t) for j, v in enumerate(row) if v >= threshold and (t := v + below[j + 1]) > below[j]]
         if not takes:
             continue
         own = best[i] = below[:]

@@ -6,7 +6,7 @@ Each reading reports how many expected rows it matched, so the caller can pick t
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from itertools import repeat
@@ -179,7 +179,7 @@ def read_matrix(rows: list[Row], spec: TableSpec, source: str) -> TableRead:
 _HEADER_NOTES = bounded_per_object(4096)  # per table spec: distinct header layouts; a season has a few dozen
 
 
-def _header_notes(spec: TableSpec, labels: Any, make: Any) -> list[Note]:
+def _header_notes(spec: TableSpec, labels: Hashable, make: Callable[[], list[Note]]) -> list[Note]:
     """A table's column-header notes, remembered per (spec, the header rows' labels): they read nothing else,
     and reports copy the form's header, so one layout is checked once a season (~0.2 ms a report). Each
     report gets its own Note objects: a finding may hold on to a note's data."""
