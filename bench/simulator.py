@@ -21,6 +21,7 @@ from tests.corpus.model import consistent, to_html  # noqa: E402
 KINDS = ("hanweb", "trs", "generic")
 TEMPLATE_BODY = "模板区模板镇人民政府"
 PER_PAGE = 25
+_REPORT_PATHS = ("/art/", "/module/download/")  # article pages and their attachments
 PDF = ROOT / "tests" / "corpus" / "files" / "clean-f2021-township.pdf"
 
 
@@ -153,6 +154,16 @@ class Simulator:
     def requests_by_portal(self) -> list[int]:
         return [len(p.server.hits) for p in self.portals]
 
+    @property
+    def list_requests_by_portal(self) -> list[int]:
+        """Requests for list pages: a scan makes them one after another (page n names page n + 1)."""
+        return [sum(not path.startswith(_REPORT_PATHS) for _m, path, _s in p.server.hits) for p in self.portals]
+
+    def set_latency(self, seconds: float) -> None:
+        """Every portal's delay before an answer, from now on (the CPU-bound reference scan runs at 0)."""
+        for p in self.portals:
+            p.server.latency = seconds
+
     def config_toml(self, database: str, concurrency: int = 4, delay: float = 0.0) -> str:
         out = [f'[service]\ndatabase = "{database}"\nyears = [2023]\n']
         for p in self.portals:
@@ -240,6 +251,13 @@ class RemoteSimulator:
     @property
     def requests_by_portal(self) -> list[int]:
         return self.call("requests_by_portal")
+
+    @property
+    def list_requests_by_portal(self) -> list[int]:
+        return self.call("list_requests_by_portal")
+
+    def set_latency(self, seconds: float) -> None:
+        self.call("set_latency", seconds)
 
     def withhold(self, fraction: float) -> int:
         return self.call("withhold", fraction)
