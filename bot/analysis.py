@@ -9,10 +9,13 @@ cannot be used).
 
 from __future__ import annotations
 
+import atexit
 import gc
 import logging
 import multiprocessing
 import os
+import shutil
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field, replace
@@ -30,15 +33,17 @@ from rules.read.document import read
 from rules.report import Finding, Report, from_snapshot
 from scrapers.document import Document
 from scrapers.extract import extract
+from scrapers.extract.sandbox import share_slots
 
 log = logging.getLogger(__name__)
 _RULES: RuleSet | None = None  # in a worker: the rules it loaded
 _HERE = object()  # "no pool: run it in this process"
 
 
-def _init(rules_dir: str | None, parent: int) -> None:
+def _init(rules_dir: str | None, parent: int, slots: str) -> None:
     global _RULES
     _RULES = load_rules(Path(rules_dir) if rules_dir else None)
+    share_slots(slots)  # this worker's PDF parsers count against the service's cap
     prepare()
     gc.freeze()  # modules and rules live as long as the worker: the collector need not walk them again and again
 
@@ -114,16 +119,29 @@ def _rules_dir(rules: RuleSet) -> str | None:
     return str(src.parent) if src.name == "rules.toml" and src.is_file() else None
 
 
+_SLOTS: list[str] = []  # this service's directory of sandbox slots, made once per process
+
+
+def _service_slots() -> str:
+    """The directory whose slot locks cap the sandboxed parsers of this process and of its workers."""
+    if not _SLOTS:
+        _SLOTS.append(tempfile.mkdtemp(prefix="nianbao-extract-"))
+        atexit.register(shutil.rmtree, _SLOTS[0], True)
+        share_slots(_SLOTS[0])  # the event loop's extraction threads (``workers = 0``) count too
+    return _SLOTS[0]
+
+
 class Analyser:
     """The pool for one rules version; `nianbao run` keeps one, recreated when the rules change."""
 
     def __init__(self, rules: RuleSet, workers: int) -> None:
         self.rules = rules
         self.pool: LoopPool | None = None
+        slots = _service_slots()
         directory = _rules_dir(rules)
         if workers > 0 and directory is not None and load_rules(Path(directory)).version == rules.version:
             ctx = multiprocessing.get_context("spawn")  # no fork of a threaded, event-looping parent
-            self.pool = LoopPool(workers, ctx, _init, (directory, os.getpid()))
+            self.pool = LoopPool(workers, ctx, _init, (directory, os.getpid(), slots))
             self.pool.start()
 
     async def _in_pool(self, fn: Any, *args: Any) -> Any:

@@ -113,3 +113,26 @@ def test_a_pool_closed_while_calls_are_out_hands_them_back() -> None:
 
     got = asyncio.run(asyncio.wait_for(main(), 60))
     assert got == [_in_process()] * 4 and an.pool is None
+
+
+def _parser_slots() -> str | None:
+    from scrapers.extract import sandbox
+
+    return sandbox._slots
+
+
+def test_the_workers_count_their_pdf_parsers_against_the_services_cap() -> None:
+    """Each worker parses PDFs in its own child: the cap on children at once must span the service and every
+    worker, or two workers would each start one (the peak the cap exists to prevent)."""
+    an = Analyser(load_rules(), 2)
+    try:
+        assert an.pool is not None
+
+        async def main() -> list[object]:
+            return await asyncio.gather(*(an.pool.run(_parser_slots) for _ in range(2)))  # one on each worker
+
+        here = _parser_slots()
+        assert here is not None and os.path.isdir(here)
+        assert asyncio.run(main()) == [here, here]
+    finally:
+        an.close()

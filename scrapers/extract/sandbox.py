@@ -3,17 +3,26 @@ with a time, memory and output budget. A PDF that makes the parser loop, a strea
 gigabytes or a crafted spreadsheet then costs one child — killed, and reported as unreadable — never
 the service. The child sets its own rlimits first thing, so nothing unsafe runs between fork and exec.
 
+How many such children run at once is capped across the service's processes (the event loop's threads and
+every analysis worker): each is a fresh interpreter of ~45 MB with a 1.5 GB budget, and two at once took a
+service with two workers past 250 MB. One at a time by default (``NIANBAO_EXTRACT_AT_ONCE``); the cap is
+a flock per slot in a directory the service shares, so a worker that dies holding one frees it with it.
+
 Run as ``python -m scrapers.extract.sandbox KIND NAME CTYPE SECONDS MEGABYTES`` with the bytes on stdin;
 it prints the Document as JSON.
 """
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import resource
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from dataclasses import asdict
 
 from scrapers.document import Document, Table, unreadable
@@ -23,7 +32,39 @@ from scrapers.document import Document, Table, unreadable
 SANDBOXED = ("pdf", "doc", "xls")
 TIME_BUDGET = float(os.environ.get("NIANBAO_EXTRACT_SECONDS", "120"))
 MEMORY_MB = int(os.environ.get("NIANBAO_EXTRACT_MEGABYTES", "1536"))
+AT_ONCE = max(1, int(os.environ.get("NIANBAO_EXTRACT_AT_ONCE", "1")))
 _CHILD = "NIANBAO_IN_SANDBOX"
+_slots: str | None = None  # the directory of slot locks this process shares; None: no cap (a one-off command)
+
+
+def share_slots(directory: str | None) -> None:
+    """Count this process's parsers against the slots in ``directory`` (the service and its workers pass the
+    same one)."""
+    global _slots
+    _slots = directory
+
+
+@contextlib.contextmanager
+def _slot() -> Iterator[None]:
+    """Hold one of AT_ONCE slots while a child parses: wait (in this thread) until one is free."""
+    if _slots is None:
+        yield
+        return
+    paths = [os.path.join(_slots, f"slot-{i}") for i in range(AT_ONCE)]
+    while True:
+        for path in paths:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:  # held by another parse
+                os.close(fd)
+                continue
+            try:
+                yield
+            finally:
+                os.close(fd)  # closing the descriptor releases the lock
+            return
+        time.sleep(0.02)
 
 
 def in_child() -> bool:
@@ -46,7 +87,8 @@ def run(kind: str, data: bytes, name: str, content_type: str | None) -> Document
            str(MEMORY_MB)]  # fmt: skip
     env = {**os.environ, _CHILD: "1"}
     try:
-        proc = subprocess.run(cmd, input=data, capture_output=True, timeout=TIME_BUDGET + 5, env=env)
+        with _slot():
+            proc = subprocess.run(cmd, input=data, capture_output=True, timeout=TIME_BUDGET + 5, env=env)
     except subprocess.TimeoutExpired:
         return unreadable(name, kind, f"解析超过 {TIME_BUDGET:g} 秒，已中止（文件可能异常）/ extraction took too long")
     if proc.returncode != 0:

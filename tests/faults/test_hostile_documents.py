@@ -4,7 +4,12 @@ DOCX/XLSX, malformed PDFs — each ends as a clear `unreadable`, quickly, and th
 
 from __future__ import annotations
 
+import concurrent.futures
 import io
+import os
+import signal
+import subprocess
+import sys
 import time
 import zipfile
 import zlib
@@ -14,6 +19,8 @@ import pytest
 
 from scrapers.extract import extract, sandbox
 from tests.conftest import FILES
+
+ROOT = Path(__file__).resolve().parents[2]
 
 LAUGHS = (
     b'<?xml version="1.0"?><!DOCTYPE lolz [<!ENTITY lol "lol">'
@@ -107,3 +114,72 @@ def test_a_normal_pdf_reads_the_same_through_the_sandbox() -> None:
     data = (FILES / "real-hongze-2024.pdf").read_bytes()
     doc = extract(data, "real.pdf")
     assert not doc.unreadable and doc.tables and "政府信息公开" in doc.text
+
+
+# ---------------------------------------------------------------- how many parsers at once
+# A process that holds a sandbox slot for a while, logging when it got it and when it let go (CLOCK_MONOTONIC
+# is one clock for every process of the machine).
+HOLDER = """
+import sys, time
+from scrapers.extract import sandbox
+sandbox.share_slots(sys.argv[1])
+with sandbox._slot():
+    got = time.monotonic()
+    with open(sys.argv[2], "a") as f:
+        f.write(f"got {got}\\n")
+    time.sleep(float(sys.argv[3]))
+    with open(sys.argv[2], "a") as f:
+        f.write(f"held {got} {time.monotonic()}\\n")
+"""
+
+
+def _holders(n: int, slots: Path, log: Path, seconds: float, at_once: int) -> list[subprocess.Popen]:
+    env = {**os.environ, "NIANBAO_EXTRACT_AT_ONCE": str(at_once), "PYTHONPATH": str(ROOT)}
+    cmd = [sys.executable, "-c", HOLDER, str(slots), str(log), str(seconds)]
+    return [subprocess.Popen(cmd, env=env) for _ in range(n)]
+
+
+def _most_at_once(log: Path) -> int:
+    spans = [tuple(map(float, line.split()[1:])) for line in log.read_text().splitlines() if line.startswith("held")]
+    return max(sum(1 for a, b in spans if a <= t < b) for t, _ in spans)
+
+
+@pytest.mark.parametrize("at_once", [1, 2])
+def test_parsers_across_processes_never_exceed_the_cap(tmp_path: Path, at_once: int) -> None:
+    log = tmp_path / "log"
+    procs = _holders(4, tmp_path, log, 0.4, at_once)
+    for p in procs:
+        assert p.wait(timeout=30) == 0
+    assert len([x for x in log.read_text().splitlines() if x.startswith("held")]) == 4  # every one had its turn
+    assert _most_at_once(log) == at_once  # never more, and the slots are used (not one at a time regardless)
+
+
+def test_a_process_killed_while_parsing_frees_its_slot(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    log = tmp_path / "log"
+    (holder,) = _holders(1, tmp_path, log, 60, 1)
+    try:
+        deadline = time.monotonic() + 20
+        while not (log.exists() and "got" in log.read_text()):
+            assert time.monotonic() < deadline and holder.poll() is None, "the holder never took its slot"
+            time.sleep(0.05)
+        monkeypatch.setattr(sandbox, "_slots", str(tmp_path))
+        monkeypatch.setattr(sandbox, "AT_ONCE", 1)
+        holder.send_signal(signal.SIGKILL)
+        holder.wait(timeout=10)
+        t0 = time.monotonic()
+        with sandbox._slot():
+            waited = time.monotonic() - t0
+        assert waited < 2  # the kernel dropped the dead process's lock: nobody waits for a slot forever
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
+
+
+def test_pdfs_extracted_side_by_side_under_the_cap_all_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sandbox, "_slots", str(tmp_path))
+    monkeypatch.setattr(sandbox, "AT_ONCE", 1)
+    data = (FILES / "clean-f2021-township.pdf").read_bytes()
+    alone = extract(data, "a.pdf")
+    with concurrent.futures.ThreadPoolExecutor(3) as pool:
+        docs = list(pool.map(lambda i: extract(data, "a.pdf"), range(3)))
+    assert not alone.unreadable and docs == [alone] * 3
