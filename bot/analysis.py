@@ -9,7 +9,9 @@ cannot be used).
 
 from __future__ import annotations
 
+import asyncio
 import atexit
+import contextlib
 import gc
 import logging
 import multiprocessing
@@ -32,8 +34,7 @@ from rules.normalize import prepare
 from rules.read.document import read
 from rules.report import Finding, Report, from_snapshot
 from scrapers.document import Document
-from scrapers.extract import extract
-from scrapers.extract.sandbox import share_slots
+from scrapers.extract import extract, sandbox, sniff
 
 log = logging.getLogger(__name__)
 _RULES: RuleSet | None = None  # in a worker: the rules it loaded
@@ -43,7 +44,7 @@ _HERE = object()  # "no pool: run it in this process"
 def _init(rules_dir: str | None, parent: int, slots: str) -> None:
     global _RULES
     _RULES = load_rules(Path(rules_dir) if rules_dir else None)
-    share_slots(slots)  # this worker's PDF parsers count against the service's cap
+    sandbox.share_slots(slots)  # this worker's PDF parsers count against the service's cap
     prepare()
     gc.freeze()  # modules and rules live as long as the worker: the collector need not walk them again and again
 
@@ -127,7 +128,7 @@ def _service_slots() -> str:
     if not _SLOTS:
         _SLOTS.append(tempfile.mkdtemp(prefix="nianbao-extract-"))
         atexit.register(shutil.rmtree, _SLOTS[0], True)
-        share_slots(_SLOTS[0])  # the event loop's extraction threads (``workers = 0``) count too
+        sandbox.share_slots(_SLOTS[0])  # the event loop's extraction threads (``workers = 0``) count too
     return _SLOTS[0]
 
 
@@ -137,6 +138,7 @@ class Analyser:
     def __init__(self, rules: RuleSet, workers: int) -> None:
         self.rules = rules
         self.pool: LoopPool | None = None
+        self._gate: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
         slots = _service_slots()
         directory = _rules_dir(rules)
         if workers > 0 and directory is not None and load_rules(Path(directory)).version == rules.version:
@@ -159,14 +161,26 @@ class Analyser:
         got = await self._in_pool(fn, *args)
         return fn(*args, self.rules) if got is _HERE else got
 
+    def _parsing(self, data: bytes, url: str, ctype: str | None) -> contextlib.AbstractAsyncContextManager[Any]:
+        """Bytes a sandboxed parser will read wait here, in the event loop, for their turn: handed to a worker
+        while another parses, they would hold that worker idle at the slot lock, with pages queued behind."""
+        if sniff(data, url, ctype) not in sandbox.SANDBOXED:
+            return contextlib.nullcontext()
+        loop = asyncio.get_running_loop()
+        if self._gate is None or self._gate[0] is not loop:  # (each `asyncio.run` of a scan is a new loop)
+            self._gate = (loop, asyncio.Semaphore(sandbox.AT_ONCE))
+        return self._gate[1]
+
     async def extract(self, data: bytes, url: str, ctype: str | None) -> Document:
         """Bytes → Document on a worker, or in a thread here."""
-        got = await self._in_pool(extract, data, url, ctype)
-        return await extract_in_thread(data, url, ctype) if got is _HERE else got
+        async with self._parsing(data, url, ctype):
+            got = await self._in_pool(extract, data, url, ctype)
+            return await extract_in_thread(data, url, ctype) if got is _HERE else got
 
     async def analyse(self, data: bytes, url: str, ctype: str | None, job: Job) -> Analysed:
-        got = await self._in_pool(analyse_page, data, url, ctype, job)
-        return _extracted(await extract_in_thread(data, url, ctype), job, self.rules) if got is _HERE else got
+        async with self._parsing(data, url, ctype):
+            got = await self._in_pool(analyse_page, data, url, ctype, job)
+            return _extracted(await extract_in_thread(data, url, ctype), job, self.rules) if got is _HERE else got
 
     async def analyse_doc(self, doc: Document, job: Job) -> Analysed:
         return await self._run(analyse_doc, doc, job)

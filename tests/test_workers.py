@@ -7,13 +7,16 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import time
 from datetime import date
+from typing import Any
 
 import pytest
 
 from bot.analysis import Analyser, Job, analyse_page
 from bot.workers import PoolBroken
 from rules.config import load_rules
+from scrapers.extract import sandbox
 from tests.conftest import FILES
 
 PAGE = (FILES / "clean-f2021-gbk.html").read_bytes()
@@ -134,5 +137,30 @@ def test_the_workers_count_their_pdf_parsers_against_the_services_cap() -> None:
         here = _parser_slots()
         assert here is not None and os.path.isdir(here)
         assert asyncio.run(main()) == [here, here]
+    finally:
+        an.close()
+
+
+def test_a_pdf_waiting_for_its_parser_waits_in_the_service_not_on_a_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """One parser at a time: the second PDF waits in the event loop, so the other worker reads the next page
+    at once. Handed to that worker, it would hold it idle at the slot lock with the page queued behind a PDF."""
+    monkeypatch.setattr(sandbox, "AT_ONCE", 1)
+    pdf = (FILES / "real-hongze-2024.pdf").read_bytes()  # ~1 s in its child
+    an = Analyser(load_rules(), 2)
+    try:
+        done: dict[str, float] = {}
+
+        async def timed(name: str, call: Any) -> None:
+            await call
+            done[name] = time.monotonic()
+
+        async def main() -> None:
+            pdfs = [asyncio.ensure_future(timed(f"pdf{i}", an.extract(pdf, "a.pdf", None))) for i in range(2)]
+            await asyncio.sleep(0.2)  # the first PDF on a worker, the second waiting for its turn
+            await timed("page", an.analyse(PAGE, "http://x/a.html", None, JOB))
+            await asyncio.gather(*pdfs)
+
+        asyncio.run(asyncio.wait_for(main(), 120))
+        assert done["page"] < min(done["pdf0"], done["pdf1"])
     finally:
         an.close()

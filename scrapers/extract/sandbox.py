@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import json
+import logging
 import os
 import resource
 import subprocess
@@ -34,6 +35,7 @@ TIME_BUDGET = float(os.environ.get("NIANBAO_EXTRACT_SECONDS", "120"))
 MEMORY_MB = int(os.environ.get("NIANBAO_EXTRACT_MEGABYTES", "1536"))
 AT_ONCE = max(1, int(os.environ.get("NIANBAO_EXTRACT_AT_ONCE", "1")))
 _CHILD = "NIANBAO_IN_SANDBOX"
+log = logging.getLogger(__name__)
 _slots: str | None = None  # the directory of slot locks this process shares; None: no cap (a one-off command)
 
 
@@ -47,24 +49,35 @@ def share_slots(directory: str | None) -> None:
 @contextlib.contextmanager
 def _slot() -> Iterator[None]:
     """Hold one of AT_ONCE slots while a child parses: wait (in this thread) until one is free."""
-    if _slots is None:
+    fd = _take_slot(_slots) if _slots is not None else None
+    try:
         yield
-        return
-    paths = [os.path.join(_slots, f"slot-{i}") for i in range(AT_ONCE)]
-    while True:
-        for path in paths:
-            fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except OSError:  # held by another parse
-                os.close(fd)
-                continue
-            try:
-                yield
-            finally:
-                os.close(fd)  # closing the descriptor releases the lock
-            return
-        time.sleep(0.02)
+    finally:
+        if fd is not None:
+            os.close(fd)  # closing the descriptor releases the lock
+
+
+def _take_slot(directory: str) -> int | None:
+    """A descriptor locking one of the slots, once one is free. None when the slots cannot be used at all (the
+    directory made unwritable, say): the parse then goes ahead uncapped — the cap never costs a report."""
+    try:
+        os.makedirs(directory, 0o700, exist_ok=True)  # a months-long service's /tmp may have been cleaned
+        while True:
+            for i in range(AT_ONCE):
+                fd = os.open(os.path.join(directory, f"slot-{i}"), os.O_RDWR | os.O_CREAT, 0o600)
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                except BlockingIOError:  # another parse holds this one
+                    os.close(fd)
+                    continue
+                except OSError:
+                    os.close(fd)
+                    raise
+                return fd
+            time.sleep(0.02)
+    except OSError as exc:
+        log.warning("parser slots in %s unusable (%s): parsing without the cap", directory, exc)
+        return None
 
 
 def in_child() -> bool:

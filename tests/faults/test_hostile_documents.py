@@ -183,3 +183,19 @@ def test_pdfs_extracted_side_by_side_under_the_cap_all_read(tmp_path: Path, monk
     with concurrent.futures.ThreadPoolExecutor(3) as pool:
         docs = list(pool.map(lambda i: extract(data, "a.pdf"), range(3)))
     assert not alone.unreadable and docs == [alone] * 3
+
+
+def test_slots_lost_or_unusable_never_cost_a_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A service running for months may find its /tmp cleaned: the slots' directory is made again. One that
+    cannot be made (a file in its place) means parsing without the cap, said in the log — not a lost report."""
+    data = (FILES / "clean-f2021-township.pdf").read_bytes()
+    gone = tmp_path / "cleaned" / "slots"
+    monkeypatch.setattr(sandbox, "_slots", str(gone))
+    assert not extract(data, "a.pdf").unreadable and (gone / "slot-0").exists()
+    blocked = tmp_path / "not-a-directory"
+    blocked.write_text("")
+    monkeypatch.setattr(sandbox, "_slots", str(blocked))
+    assert not extract(data, "a.pdf").unreadable
+    assert "parsing without the cap" in caplog.text
