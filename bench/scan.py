@@ -79,14 +79,12 @@ async def _all_once(pool: Any, n: int) -> None:
     await asyncio.gather(*(pool.run(time.sleep, 0.3) for _ in range(n)))  # the least busy worker takes each
 
 
-def _arithmetic(
-    args: argparse.Namespace, first: dict, reference: dict, requests0: list[int], lists0: list[int], sim: Any
-) -> dict:
+def _arithmetic(args: argparse.Namespace, reference: dict, requests0: list[int], lists0: list[int], sim: Any) -> dict:
     """Politeness against CPU for the first scan. Politeness alone: a portal's list pages one after another (a
     page names the next), its other requests ``lanes`` at a time, each ``latency`` long; the portals run side by
     side, so the busiest one is the floor. The CPU: the wall of the same scan with no latency, measured — the
     CPU-seconds over the cores understate it at the crossover (three processes and the simulator never share two
-    cores perfectly: that arithmetic said "politeness" in sessions 8–10 where this measurement says "CPU")."""
+    cores perfectly, so at the crossover that arithmetic called CPU-bound runs politeness-bound)."""
     lanes = min(args.concurrency, args.per_host or args.concurrency)
     lists = [b - a for a, b in zip(lists0, sim.list_requests_by_portal, strict=True)]
     total = [b - a for a, b in zip(requests0, sim.requests_by_portal, strict=True)]
@@ -195,7 +193,7 @@ def main() -> None:
         first = run("first full scan", now)
         if reference is not None:
             out["cpu_bound_reference"] = reference
-            first.update(_arithmetic(args, first, reference, per_portal0, lists0, sim))
+            first.update(_arithmetic(args, reference, per_portal0, lists0, sim))
         versions0 = store.one("SELECT count(*) AS n FROM versions")["n"]
         again = run("rescan, nothing new", now + timedelta(hours=1))
         reparsed = store.one("SELECT count(*) AS n FROM versions")["n"] - versions0
