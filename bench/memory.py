@@ -17,7 +17,7 @@ from pathlib import Path
 _PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20
 
 
-def _children(pid: int) -> list[int]:
+def children(pid: int) -> list[int]:
     """Direct children of every thread of ``pid`` (/proc/PID/task/TID/children: no scan of all of /proc)."""
     out: list[int] = []
     with contextlib.suppress(OSError):  # the process or a thread of it gone meanwhile
@@ -42,7 +42,7 @@ def tree_rss_mb(root: int, exclude: set[int]) -> float:
         if pid in exclude:
             continue
         total += _rss_mb(pid)
-        todo.extend(_children(pid))
+        todo.extend(children(pid))
     return total
 
 
@@ -64,6 +64,9 @@ class TreePeak:
             self._stop.wait(self.every)
 
     def __enter__(self) -> TreePeak:
+        if not Path(f"/proc/{os.getpid()}/task/{threading.get_native_id()}/children").exists():
+            # without it every tree would look like one process: a figure too small, not an error
+            raise SystemExit("bench needs /proc/PID/task/TID/children (Linux with CONFIG_PROC_CHILDREN)")
         self._thread.start()
         return self
 

@@ -26,11 +26,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.memory import TreePeak  # noqa: E402
+from bench.memory import TreePeak, children  # noqa: E402
 from bench.simulator import RemoteSimulator  # noqa: E402
 from rules.config import load_rules  # noqa: E402
 from rules.normalize import prepare  # noqa: E402
-from tests.procs import children  # noqa: E402
 
 EXCLUDE: set[int] = set()  # the portal simulator's process: the portals' CPU is not nianbao's
 
@@ -205,6 +204,7 @@ def main() -> None:
         alerts = store.one("SELECT count(*) AS n FROM outbox WHERE id > ?", (before,))["n"]
         reports = store.one("SELECT count(*) AS n FROM reports")["n"]
         store.close()
+        own_peak, with_workers_peak = peak_rss_mb()
         size = sum(p.stat().st_size for p in Path(tmp).glob("bench.sqlite*"))
         out.update(
             {
@@ -215,8 +215,8 @@ def main() -> None:
                 "report_to_outbox_s": round(latency, 2),
                 "reports_stored": reports,
                 "sqlite_mb_per_1000_reports": round(size / 1e6 / max(reports, 1) * 1000, 2),
-                "peak_rss_mb": round(peak_rss_mb()[0], 1),
-                "peak_rss_mb_with_workers": round(peak_rss_mb()[1], 1),
+                "peak_rss_mb": round(own_peak, 1),
+                "peak_rss_mb_with_workers": round(with_workers_peak, 1),
                 "peak_tree_rss_mb": round(tree.mb, 1),  # sampled: the workers' PDF parsers included
             }
         )

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import atexit
 import contextlib
+import functools
 import gc
 import logging
 import multiprocessing
@@ -120,16 +121,13 @@ def _rules_dir(rules: RuleSet) -> str | None:
     return str(src.parent) if src.name == "rules.toml" and src.is_file() else None
 
 
-_SLOTS: list[str] = []  # this service's directory of sandbox slots, made once per process
-
-
+@functools.cache  # one per service process, shared by every pool it makes
 def _service_slots() -> str:
     """The directory whose slot locks cap the sandboxed parsers of this process and of its workers."""
-    if not _SLOTS:
-        _SLOTS.append(tempfile.mkdtemp(prefix="nianbao-extract-"))
-        atexit.register(shutil.rmtree, _SLOTS[0], True)
-        sandbox.share_slots(_SLOTS[0])  # the event loop's extraction threads (``workers = 0``) count too
-    return _SLOTS[0]
+    slots = tempfile.mkdtemp(prefix="nianbao-extract-")
+    atexit.register(shutil.rmtree, slots, True)
+    sandbox.share_slots(slots)  # the event loop's extraction threads (``workers = 0``) count too
+    return slots
 
 
 class Analyser:

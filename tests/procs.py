@@ -1,5 +1,5 @@
-"""Child processes of a process, from /proc (Linux): the tests look for orphaned workers with it, and
-bench/scan.py adds the live workers' CPU and memory to its figures."""
+"""Child processes of a process, from /proc (Linux): the tests look for orphaned workers with it (a scan of
+every process, zombies left out; the benchmarks list children the cheaper way, bench/memory.py)."""
 
 from __future__ import annotations
 
