@@ -12,6 +12,7 @@ import contextlib
 import os
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 _PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20
@@ -54,14 +55,27 @@ class TreePeak:
         self.mb = 0.0
         self.cpu_s = 0.0
         self._stop = threading.Event()
+        self._on = threading.Event()
+        self._on.set()
         self._thread = threading.Thread(target=self._run, name="tree-rss", daemon=True)
 
     def _run(self) -> None:
         me = os.getpid()
         while not self._stop.is_set():
-            self.mb = max(self.mb, tree_rss_mb(me, self.exclude))
+            if self._on.is_set():
+                self.mb = max(self.mb, tree_rss_mb(me, self.exclude))
             self.cpu_s = time.thread_time()
             self._stop.wait(self.every)
+
+    @contextlib.contextmanager
+    def paused(self) -> Iterator[None]:
+        """No sampling meanwhile: for a run whose memory is not reported and whose wall must be the cores'
+        alone (the sampler takes the service's GIL ~20 times a second)."""
+        self._on.clear()
+        try:
+            yield
+        finally:
+            self._on.set()
 
     def __enter__(self) -> TreePeak:
         if not Path(f"/proc/{os.getpid()}/task/{threading.get_native_id()}/children").exists():

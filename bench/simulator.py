@@ -15,7 +15,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bot.fixture_portal import FixturePortal, Route, datastore  # noqa: E402
+from bench.lean_portal import LeanPortal  # noqa: E402
+from bot.fixture_portal import Route, datastore  # noqa: E402
 from tests.corpus.model import consistent, to_html  # noqa: E402
 
 KINDS = ("hanweb", "trs", "generic")
@@ -34,7 +35,7 @@ def _templates(n: int = 40) -> list[bytes]:
 class SimPortal:
     kind: str
     name: str
-    server: FixturePortal
+    server: LeanPortal
     bodies: list[str]
     reports: dict[int, str] = field(default_factory=dict)  # body index → article path
 
@@ -50,7 +51,7 @@ class Simulator:
             SimPortal(
                 KINDS[j % len(KINDS)],
                 f"模拟门户{j:02d}",
-                FixturePortal(max_connections=per_host, latency=latency),
+                LeanPortal(max_connections=per_host, latency=latency),
                 [f"模拟{j:02d}区第{i:03d}镇人民政府" for i in range(per)],
             )
             for j in range(portals)
