@@ -144,12 +144,12 @@ class Analyser:
             self.pool = LoopPool(workers, ctx, _init, (directory, os.getpid(), slots))
             self.pool.start()
 
-    async def _in_pool(self, fn: Any, *args: Any) -> Any:
+    async def _in_pool(self, fn: Any, *args: Any, alone: bool = False) -> Any:
         """fn(*args) on a worker; _HERE when there is no usable pool (the caller then runs it in-process)."""
         if self.pool is None:
             return _HERE
         try:
-            return await self.pool.run(fn, *args)
+            return await self.pool.run(fn, *args, alone=alone)
         except PoolBroken as exc:  # a worker died, or none could start
             log.warning("analysis pool unusable (%s); reading in-process from now on", exc)
             self.close()
@@ -159,10 +159,10 @@ class Analyser:
         got = await self._in_pool(fn, *args)
         return fn(*args, self.rules) if got is _HERE else got
 
-    def _parsing(self, data: bytes, url: str, ctype: str | None) -> contextlib.AbstractAsyncContextManager[Any]:
+    def _parsing(self, sandboxed: bool) -> contextlib.AbstractAsyncContextManager[Any]:
         """Bytes a sandboxed parser will read wait here, in the event loop, for their turn: handed to a worker
         while another parses, they would hold that worker idle at the slot lock, with pages queued behind."""
-        if sniff(data, url, ctype) not in sandbox.SANDBOXED:
+        if not sandboxed:
             return contextlib.nullcontext()
         loop = asyncio.get_running_loop()
         if self._gate is None or self._gate[0] is not loop:  # (each `asyncio.run` of a scan is a new loop)
@@ -171,13 +171,15 @@ class Analyser:
 
     async def extract(self, data: bytes, url: str, ctype: str | None) -> Document:
         """Bytes → Document on a worker, or in a thread here."""
-        async with self._parsing(data, url, ctype):
-            got = await self._in_pool(extract, data, url, ctype)
+        sandboxed = sniff(data, url, ctype) in sandbox.SANDBOXED  # may run long: alone on a worker
+        async with self._parsing(sandboxed):
+            got = await self._in_pool(extract, data, url, ctype, alone=sandboxed)
             return await extract_in_thread(data, url, ctype) if got is _HERE else got
 
     async def analyse(self, data: bytes, url: str, ctype: str | None, job: Job) -> Analysed:
-        async with self._parsing(data, url, ctype):
-            got = await self._in_pool(analyse_page, data, url, ctype, job)
+        sandboxed = sniff(data, url, ctype) in sandbox.SANDBOXED
+        async with self._parsing(sandboxed):
+            got = await self._in_pool(analyse_page, data, url, ctype, job, alone=sandboxed)
             return _extracted(await extract_in_thread(data, url, ctype), job, self.rules) if got is _HERE else got
 
     async def analyse_doc(self, doc: Document, job: Job) -> Analysed:

@@ -46,15 +46,23 @@ def _serve(calls: Connection, answers: Connection, initializer: Callable[..., No
             return
 
 
-_DEPTH = 2  # calls a worker may hold: the next page waits in its pipe, not for the busy event loop to send it
-_QUEUE_UP_TO = 32 * 1024  # a bigger call (a PDF's bytes) goes to an idle worker only: a full pipe blocks the loop
+# calls a worker may hold: the next pages wait in its pipe, not for the busy event loop to send them. 4 against 2
+# cut the no-latency scan's wall by ~8 % (BENCHMARKS.md, session 12): the workers drained two calls while the
+# loop was busy storing, and idled
+_DEPTH = 4
+# bytes of calls queued to a busy worker at most: a Linux pipe holds 64 KiB and a full one blocks the loop, so a
+# bigger call (a PDF's bytes) goes to an idle worker only
+_PIPE_ROOM = 48 * 1024
 
 
 class _Worker:
     def __init__(self, pool: LoopPool) -> None:
         self.pool = pool
         self.pending: deque[asyncio.Future[Any]] = deque()  # calls sent, answers due in this order
+        self.sent: deque[tuple[int, bool]] = deque()  # (bytes, alone) of each pending call
         self.promised = 0  # slots handed to waiting callers that have not sent yet
+        self.promised_bytes = 0  # and the size of their calls
+        self.promised_alone = 0  # and how many of them run alone
         calls, self.calls = pool.ctx.Pipe(duplex=False)  # two one-way pipes: cheaper than a socket pair
         self.answers, answers = pool.ctx.Pipe(duplex=False)
         self.proc = pool.ctx.Process(
@@ -67,7 +75,23 @@ class _Worker:
     def load(self) -> int:
         return len(self.pending) + self.promised
 
-    def call(self, loop: asyncio.AbstractEventLoop, payload: bytes) -> asyncio.Future[Any]:
+    def room(self, size: int) -> bool:
+        """Whether a call of ``size`` bytes may queue behind this worker's: not behind a call that runs alone
+        (a PDF may take its parser's whole budget), not past the depth, not into a full pipe."""
+        return (
+            self.load() < _DEPTH
+            and not self.promised_alone
+            and not any(alone for _, alone in self.sent)
+            and sum(n for n, _ in self.sent) + self.promised_bytes + size <= _PIPE_ROOM
+        )
+
+    def promise(self, size: int, alone: bool, n: int = 1) -> None:
+        """A slot handed to a waiting caller (``n`` = -1: taken up, or given back)."""
+        self.promised += n
+        self.promised_bytes += n * size
+        self.promised_alone += n * alone
+
+    def call(self, loop: asyncio.AbstractEventLoop, payload: bytes, alone: bool = False) -> asyncio.Future[Any]:
         fut: asyncio.Future[Any] = loop.create_future()
         try:
             self.calls.send_bytes(payload)
@@ -77,6 +101,7 @@ class _Worker:
         if not self.pending:
             loop.add_reader(self.answers.fileno(), self._readable, loop)
         self.pending.append(fut)
+        self.sent.append((len(payload), alone))
         return fut
 
     def _readable(self, loop: asyncio.AbstractEventLoop) -> None:
@@ -90,6 +115,7 @@ class _Worker:
             loop.remove_reader(self.answers.fileno())
             return
         fut = self.pending.popleft()
+        self.sent.popleft()
         if not self.pending:
             loop.remove_reader(self.answers.fileno())
         try:
@@ -122,7 +148,7 @@ class LoopPool:
     ) -> None:
         self.size, self.ctx, self.initializer, self.initargs = size, ctx, initializer, initargs
         self.workers: list[_Worker] = []
-        self.waiting: deque[tuple[asyncio.Future[_Worker], bool]] = deque()  # (turn, a big call)
+        self.waiting: deque[tuple[asyncio.Future[_Worker], int, bool]] = deque()  # (turn, bytes, alone)
         self.broken: BaseException | None = None
 
     def start(self) -> None:
@@ -141,52 +167,56 @@ class LoopPool:
         self.workers.append(worker)
         return worker
 
-    async def run(self, fn: Callable[..., Any], *args: Any) -> Any:
+    async def run(self, fn: Callable[..., Any], *args: Any, alone: bool = False) -> Any:
+        """``alone``: a call that may run long (a sandboxed parse) goes to an idle worker, and no call queues
+        behind it."""
         if self.broken is not None:
             raise PoolBroken(str(self.broken))
         payload = pickle.dumps((fn, args), pickle.HIGHEST_PROTOCOL)
-        big = len(payload) > _QUEUE_UP_TO
-        worker = self._free(big)
+        # first come, first served: a call that waits for an idle worker would otherwise wait for as long as
+        # smaller calls keep arriving
+        queue = any(not turn.done() for turn, *_ in self.waiting)
+        worker = None if queue else self._free(len(payload), alone)
         if worker is None:
-            worker = await self._wait(big)
-        return await worker.call(asyncio.get_running_loop(), payload)
+            worker = await self._wait(len(payload), alone)
+        return await worker.call(asyncio.get_running_loop(), payload, alone)
 
-    def _free(self, big: bool) -> _Worker | None:
-        """The least loaded worker with room for this call; a new one while there are fewer than ``size``."""
-        best = min(self.workers, key=_Worker.load, default=None)
-        if best is not None and best.load() == 0:
-            return best
+    def _free(self, size: int, alone: bool) -> _Worker | None:
+        """An idle worker; a new one while there are fewer than ``size``; else the least loaded with room."""
+        by_load = sorted(self.workers, key=_Worker.load)
+        if by_load and by_load[0].load() == 0:
+            return by_load[0]
         if len(self.workers) < self.size:
             return self._spawn()
-        if best is not None and not big and best.load() < _DEPTH:
-            return best
-        return None
+        if alone:
+            return None
+        return next((w for w in by_load if w.room(size)), None)
 
-    async def _wait(self, big: bool) -> _Worker:
+    async def _wait(self, size: int, alone: bool) -> _Worker:
         turn: asyncio.Future[_Worker] = asyncio.get_running_loop().create_future()
-        self.waiting.append((turn, big))
+        self.waiting.append((turn, size, alone))
         try:
             worker = await turn
         except asyncio.CancelledError:
             if turn.done() and not turn.cancelled() and turn.exception() is None:  # handed a slot just then
-                turn.result().promised -= 1
+                turn.result().promise(size, alone, -1)
                 self.wake()
             raise
-        worker.promised -= 1
+        worker.promise(size, alone, -1)
         return worker
 
     def wake(self) -> None:
         """Hand freed slots to the callers waiting, first come first served."""
         while self.waiting:
-            turn, big = self.waiting[0]
+            turn, size, alone = self.waiting[0]
             if turn.done():
                 self.waiting.popleft()
                 continue
-            worker = self._free(big)
+            worker = self._free(size, alone)
             if worker is None:
                 return
             self.waiting.popleft()
-            worker.promised += 1
+            worker.promise(size, alone)
             turn.set_result(worker)
 
     def worker_failed(self, worker: _Worker, exc: BaseException, fut: asyncio.Future[Any] | None = None) -> None:
@@ -197,10 +227,11 @@ class LoopPool:
         """Every call in flight or waiting fails with ``err``: its caller reads in-process instead of waiting for
         an answer that will not come."""
         self.broken = self.broken or why
-        failed = [f for w in self.workers for f in w.pending] + [turn for turn, _ in self.waiting]
+        failed = [f for w in self.workers for f in w.pending] + [turn for turn, *_ in self.waiting]
         for w in self.workers:
             w.pending.clear()
-            w.promised = 0
+            w.sent.clear()
+            w.promised = w.promised_bytes = w.promised_alone = 0
         self.waiting.clear()
         for f in [*failed, *([fut] if fut is not None else [])]:
             if not f.done():

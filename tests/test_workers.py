@@ -109,13 +109,116 @@ def test_a_pool_closed_while_calls_are_out_hands_them_back() -> None:
     an = Analyser(load_rules(), 1)
 
     async def main() -> list[object]:
-        calls = [asyncio.ensure_future(an.analyse(PAGE, "http://x/a.html", None, JOB)) for _ in range(4)]
-        await asyncio.sleep(0.2)  # one with the worker, one queued in its pipe, two waiting for a slot
+        calls = [asyncio.ensure_future(an.analyse(PAGE, "http://x/a.html", None, JOB)) for _ in range(7)]
+        await asyncio.sleep(0.2)  # one with the worker, three queued in its pipe, three waiting for a slot
+        assert an.pool is not None and an.pool.workers[0].load() == 4 and len(an.pool.waiting) == 3
         an.close()
         return await asyncio.gather(*calls)
 
     got = asyncio.run(asyncio.wait_for(main(), 60))
-    assert got == [_in_process()] * 4 and an.pool is None
+    assert got == [_in_process()] * 7 and an.pool is None
+
+
+def _pid_after(seconds: float, _payload: bytes = b"") -> int:
+    time.sleep(seconds)
+    return os.getpid()
+
+
+def _pool(workers: int) -> Any:
+    an = Analyser(load_rules(), workers)
+    assert an.pool is not None
+    return an
+
+
+def test_a_busy_worker_holds_four_calls_and_no_more_bytes_than_its_pipe_takes() -> None:
+    """Calls queue in a busy worker's pipe (it goes on without waiting for the event loop), four at most, and only
+    while the pipe can take them all: a full pipe would block the event loop in the send."""
+    an = _pool(1)
+    try:
+        pool = an.pool
+        worker = pool.workers[0]
+
+        async def main() -> None:
+            small = [asyncio.ensure_future(pool.run(_pid_after, 0.0)) for _ in range(6)]
+            first = asyncio.ensure_future(pool.run(_pid_after, 0.4))
+            await asyncio.sleep(0.1)
+            small.append(first)
+            assert worker.load() == 4 and len(pool.waiting) == 3  # six small ones and a slow one: 4 sent
+            await asyncio.gather(*small)
+            slow = asyncio.ensure_future(pool.run(_pid_after, 0.4))
+            await asyncio.sleep(0.1)
+            big = [asyncio.ensure_future(pool.run(_pid_after, 0.0, b"x" * 20_000)) for _ in range(3)]
+            await asyncio.sleep(0.1)
+            assert worker.load() == 3 and len(pool.waiting) == 1  # two of 20 kB fit behind it, the third waits
+            assert sum(n for n, _ in worker.sent) <= 48 * 1024
+            await asyncio.gather(slow, *big)
+
+        asyncio.run(asyncio.wait_for(main(), 60))
+        assert worker.load() == 0 and not pool.waiting
+    finally:
+        an.close()
+
+
+def test_no_call_queues_behind_one_that_runs_alone() -> None:
+    """A sandboxed parse may take its whole budget (120 s): a page queued behind it on that worker would wait
+    as long while the other worker reads on. So it goes to an idle worker, and nothing follows it there."""
+    an = _pool(2)
+    try:
+        pool = an.pool
+
+        async def main() -> tuple[int, list[int]]:
+            alone = asyncio.ensure_future(pool.run(_pid_after, 1.0, alone=True))
+            await asyncio.sleep(0.1)
+            pages = await asyncio.gather(*(pool.run(_pid_after, 0.05) for _ in range(8)))
+            return await alone, pages
+
+        lone, pages = asyncio.run(asyncio.wait_for(main(), 60))
+        other = ({w.proc.pid for w in pool.workers} - {lone}).pop()
+        assert pages == [other] * 8  # every page on the other worker, none behind the long call
+    finally:
+        an.close()
+
+
+def test_a_call_that_runs_alone_waits_for_an_idle_worker() -> None:
+    an = _pool(1)
+    try:
+        pool = an.pool
+        worker = pool.workers[0]
+
+        async def main() -> None:
+            busy = asyncio.ensure_future(pool.run(_pid_after, 0.3))
+            await asyncio.sleep(0.1)
+            alone = asyncio.ensure_future(pool.run(_pid_after, 0.0, alone=True))
+            after = asyncio.ensure_future(pool.run(_pid_after, 0.0))
+            await asyncio.sleep(0.1)
+            assert worker.load() == 1 and len(pool.waiting) == 2  # first come, first served: the page waits too
+            await asyncio.gather(busy, alone, after)
+
+        asyncio.run(asyncio.wait_for(main(), 60))
+    finally:
+        an.close()
+
+
+def test_a_pdf_runs_alone_on_its_worker() -> None:
+    """The analyser marks sandboxed parses as running alone: the pages that come meanwhile all queue on the other
+    worker."""
+    pdf = (FILES / "real-hongze-2024.pdf").read_bytes()  # ~1 s in its child
+    an = _pool(2)
+    try:
+        pool = an.pool
+
+        async def main() -> None:
+            parse = asyncio.ensure_future(an.extract(pdf, "a.pdf", None))
+            await asyncio.sleep(0.2)
+            pages = [asyncio.ensure_future(an.analyse(PAGE, "http://x/a.html", None, JOB)) for _ in range(6)]
+            await asyncio.sleep(0.05)
+            loads = sorted((w.load(), [alone for _, alone in w.sent]) for w in pool.workers)
+            assert loads == [(1, [True]), (4, [False] * 4)]  # the PDF alone on its worker, pages on the other
+            await asyncio.gather(parse, *pages)
+
+        asyncio.run(asyncio.wait_for(main(), 120))
+    finally:
+        an.close()
 
 
 def _parser_slots() -> str | None:
