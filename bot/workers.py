@@ -55,6 +55,17 @@ _DEPTH = 4
 _PIPE_ROOM = 48 * 1024
 
 
+def pipe_room(fd: int) -> int:
+    """What may be queued in this pipe: three quarters of what it holds, at most _PIPE_ROOM. A user past its
+    quota of pipe pages (fs.pipe-user-pages-soft) gets pipes of one page, where two queued pages would block."""
+    try:
+        import fcntl
+
+        return min(_PIPE_ROOM, fcntl.fcntl(fd, fcntl.F_GETPIPE_SZ) * 3 // 4)
+    except (ImportError, AttributeError, OSError):  # not Linux: the usual 64 KiB assumed
+        return _PIPE_ROOM
+
+
 class _Worker:
     def __init__(self, pool: LoopPool) -> None:
         self.pool = pool
@@ -65,6 +76,7 @@ class _Worker:
         self.promised_alone = 0  # and how many of them run alone
         calls, self.calls = pool.ctx.Pipe(duplex=False)  # two one-way pipes: cheaper than a socket pair
         self.answers, answers = pool.ctx.Pipe(duplex=False)
+        self.room_bytes = pipe_room(self.calls.fileno())
         self.proc = pool.ctx.Process(
             target=_serve, args=(calls, answers, pool.initializer, pool.initargs), daemon=True, name="nianbao-analysis"
         )
@@ -82,7 +94,7 @@ class _Worker:
             self.load() < _DEPTH
             and not self.promised_alone
             and not any(alone for _, alone in self.sent)
-            and sum(n for n, _ in self.sent) + self.promised_bytes + size <= _PIPE_ROOM
+            and sum(n for n, _ in self.sent) + self.promised_bytes + size <= self.room_bytes
         )
 
     def promise(self, size: int, alone: bool, n: int = 1) -> None:

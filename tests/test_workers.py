@@ -160,6 +160,21 @@ def test_a_busy_worker_holds_four_calls_and_no_more_bytes_than_its_pipe_takes() 
         an.close()
 
 
+def test_a_pipe_of_one_page_takes_less() -> None:
+    import fcntl
+
+    from bot.workers import pipe_room
+
+    read, write = os.pipe()
+    try:
+        assert pipe_room(write) == 48 * 1024  # the usual 64 KiB pipe
+        fcntl.fcntl(write, fcntl.F_SETPIPE_SZ, 4096)  # what a user past its pipe-page quota gets
+        assert pipe_room(write) == 3072
+    finally:
+        os.close(read)
+        os.close(write)
+
+
 def test_no_call_queues_behind_one_that_runs_alone() -> None:
     """A sandboxed parse may take its whole budget (120 s): a page queued behind it on that worker would wait
     as long while the other worker reads on. So it goes to an idle worker, and nothing follows it there."""
@@ -212,7 +227,7 @@ def test_a_pdf_runs_alone_on_its_worker() -> None:
             parse = asyncio.ensure_future(an.extract(pdf, "a.pdf", None))
             await asyncio.sleep(0.2)
             pages = [asyncio.ensure_future(an.analyse(PAGE, "http://x/a.html", None, JOB)) for _ in range(6)]
-            await asyncio.sleep(0.05)
+            await asyncio.sleep(0)  # each page sent or waiting; no answer read yet (a page takes milliseconds)
             sent = sorted([alone for _, alone in w.sent] for w in pool.workers)
             assert sent[1] == [True] and sent[0] and not any(sent[0])  # the PDF alone, pages on the other
             await asyncio.gather(parse, *pages)
