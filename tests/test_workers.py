@@ -160,6 +160,17 @@ def test_a_busy_worker_holds_four_calls_and_no_more_bytes_than_its_pipe_takes() 
         an.close()
 
 
+def test_the_workers_yield_the_cores_to_the_event_loop() -> None:
+    from bot.analysis import WORKER_NICE
+
+    an = _pool(1)
+    try:
+        got, here = asyncio.run(an.pool.run(os.nice, 0)), os.nice(0)
+        assert got == min(19, here + WORKER_NICE) and (got > here or here == 19)
+    finally:
+        an.close()
+
+
 def test_a_pipe_of_one_page_takes_less() -> None:
     import fcntl
 
