@@ -87,20 +87,20 @@ class _Worker:
     def load(self) -> int:
         return len(self.pending) + self.promised
 
-    def room(self, size: int) -> bool:
-        """Whether a call of ``size`` bytes may queue behind this worker's: not behind a call that runs alone
+    def room(self, nbytes: int) -> bool:
+        """Whether a call of ``nbytes`` may queue behind this worker's: not behind a call that runs alone
         (a PDF may take its parser's whole budget), not past the depth, not into a full pipe."""
         return (
             self.load() < _DEPTH
             and not self.promised_alone
             and not any(alone for _, alone in self.sent)
-            and sum(n for n, _ in self.sent) + self.promised_bytes + size <= self.room_bytes
+            and sum(n for n, _ in self.sent) + self.promised_bytes + nbytes <= self.room_bytes
         )
 
-    def promise(self, size: int, alone: bool, n: int = 1) -> None:
+    def promise(self, nbytes: int, alone: bool, n: int = 1) -> None:
         """A slot handed to a waiting caller (``n`` = -1: taken up, or given back)."""
         self.promised += n
-        self.promised_bytes += n * size
+        self.promised_bytes += n * nbytes
         self.promised_alone += n * alone
 
     def call(self, loop: asyncio.AbstractEventLoop, payload: bytes, alone: bool = False) -> asyncio.Future[Any]:
@@ -193,8 +193,9 @@ class LoopPool:
             worker = await self._wait(len(payload), alone)
         return await worker.call(asyncio.get_running_loop(), payload, alone)
 
-    def _free(self, size: int, alone: bool) -> _Worker | None:
-        """An idle worker; a new one while there are fewer than ``size``; else the least loaded with room."""
+    def _free(self, nbytes: int, alone: bool) -> _Worker | None:
+        """An idle worker; a new one while the pool has fewer than ``self.size``; else the least loaded with
+        room for ``nbytes``."""
         by_load = sorted(self.workers, key=_Worker.load)
         if by_load and by_load[0].load() == 0:
             return by_load[0]
@@ -202,33 +203,33 @@ class LoopPool:
             return self._spawn()
         if alone:
             return None
-        return next((w for w in by_load if w.room(size)), None)
+        return next((w for w in by_load if w.room(nbytes)), None)
 
-    async def _wait(self, size: int, alone: bool) -> _Worker:
+    async def _wait(self, nbytes: int, alone: bool) -> _Worker:
         turn: asyncio.Future[_Worker] = asyncio.get_running_loop().create_future()
-        self.waiting.append((turn, size, alone))
+        self.waiting.append((turn, nbytes, alone))
         try:
             worker = await turn
         except asyncio.CancelledError:
             if turn.done() and not turn.cancelled() and turn.exception() is None:  # handed a slot just then
-                turn.result().promise(size, alone, -1)
+                turn.result().promise(nbytes, alone, -1)
                 self.wake()
             raise
-        worker.promise(size, alone, -1)
+        worker.promise(nbytes, alone, -1)
         return worker
 
     def wake(self) -> None:
         """Hand freed slots to the callers waiting, first come first served."""
         while self.waiting:
-            turn, size, alone = self.waiting[0]
+            turn, nbytes, alone = self.waiting[0]
             if turn.done():
                 self.waiting.popleft()
                 continue
-            worker = self._free(size, alone)
+            worker = self._free(nbytes, alone)
             if worker is None:
                 return
             self.waiting.popleft()
-            worker.promise(size, alone)
+            worker.promise(nbytes, alone)
             turn.set_result(worker)
 
     def worker_failed(self, worker: _Worker, exc: BaseException, fut: asyncio.Future[Any] | None = None) -> None:
