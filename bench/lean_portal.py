@@ -10,13 +10,12 @@ measures. The tests keep FixturePortal: it does TLS, idle timeouts and records e
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import threading
 from collections import deque
 from http import HTTPStatus
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
-from bot.fixture_portal import Route, datastore
+from bot.fixture_portal import Route, dataproxy_page, etag
 
 _NOT_FOUND = Route(b"<html><body>404</body></html>", "text/html", status=404, etag=False)
 
@@ -130,9 +129,10 @@ class LeanPortal:
 
     # ------------------------------------------------------------------ answers
     def _etag(self, body: bytes) -> str:
+        """The same ETag as FixturePortal's, hashed once per body, not per GET."""
         known = self._tags.get(id(body))
         if known is None or known[0] is not body:
-            known = self._tags[id(body)] = (body, '"' + hashlib.sha1(body).hexdigest()[:16] + '"')
+            known = self._tags[id(body)] = (body, etag(body))
         return known[1]
 
     def respond(self, method: str, path: str, headers: dict[str, str], body: bytes) -> tuple[int, str, dict, bytes]:
@@ -141,10 +141,7 @@ class LeanPortal:
             records = self.proxies.get(path)
             if records is None:
                 return self._hit(method, path, 404, "text/plain", {}, b"")
-            form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
-            start, end = int(form.get("startrecord", 1)), int(form.get("endrecord", len(records)))
-            page = datastore(records[start - 1 : end], len(records)).encode("utf-8")
-            return self._hit(method, path, 200, "text/xml; charset=utf-8", {}, page)
+            return self._hit(method, path, 200, "text/xml; charset=utf-8", {}, dataproxy_page(records, body))
         route = self.routes.get(path, _NOT_FOUND)
         if not route.etag:
             return self._hit(method, path, route.status, route.content_type, route.headers, route.body)

@@ -43,7 +43,7 @@ def process_cpu(pid: int, waited_for: bool = False) -> float:
     """CPU seconds of one process (all its threads) from /proc; ``waited_for``: with its finished children's."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
+    except (OSError, IndexError):  # gone meanwhile
         return 0.0
     return sum(int(x) for x in fields[11 : 15 if waited_for else 13]) / os.sysconf("SC_CLK_TCK")
 

@@ -36,6 +36,17 @@ def datastore(records: list[str], total: int | None = None, nextgroup: str | Non
     )
 
 
+def etag(body: bytes) -> str:
+    return '"' + hashlib.sha1(body).hexdigest()[:16] + '"'
+
+
+def dataproxy_page(records: list[str], form: bytes) -> bytes:
+    """The datastore a Hanweb dataproxy.jsp POST asks for (startrecord/endrecord, 1-based, inclusive)."""
+    fields = {k: v[0] for k, v in parse_qs(form.decode("utf-8", "replace")).items()}
+    start, end = int(fields.get("startrecord", 1)), int(fields.get("endrecord", len(records)))
+    return datastore(records[start - 1 : end], len(records)).encode("utf-8")
+
+
 class _QuietServer(http.server.ThreadingHTTPServer):
     def handle_error(self, request: object, client_address: object) -> None:
         """A client that gave up (timeout tests) is expected: no traceback on stderr."""
@@ -95,7 +106,7 @@ class FixturePortal:
                 if route is None:
                     portal.hits.append(("GET", path, 404))
                     return self._send(404, b"<html><body>404</body></html>", "text/html", {})
-                tag = '"' + hashlib.sha1(route.body).hexdigest()[:16] + '"'
+                tag = etag(route.body)
                 if route.etag and route.status == 200 and self.headers.get("If-None-Match") == tag:
                     portal.hits.append(("GET", path, 304))
                     return self._send(304, b"", route.content_type, {"ETag": tag})
@@ -108,13 +119,12 @@ class FixturePortal:
             def do_POST(self) -> None:
                 path = urlsplit(self.path).path
                 length = int(self.headers.get("Content-Length") or 0)
-                form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode("utf-8", "replace")).items()}
+                form = self.rfile.read(length)
                 records = portal.proxies.get(path)
                 if records is None:
                     portal.hits.append(("POST", path, 404))
                     return self._send(404, b"", "text/plain", {})
-                start, end = int(form.get("startrecord", 1)), int(form.get("endrecord", len(records)))
-                body = datastore(records[start - 1 : end], len(records)).encode("utf-8")
+                body = dataproxy_page(records, form)
                 portal.hits.append(("POST", path, 200))
                 self._send(200, body, "text/xml; charset=utf-8", {})
 
