@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict
@@ -20,6 +21,28 @@ import orjson
 import sqlite_utils
 
 from bot.schema import MIGRATIONS
+
+_BUSY_S = 30.0  # how long a connection waits for another's lock: the busy timeout, and the WAL switch's retries
+
+
+def _switch_to_wal(conn: sqlite3.Connection) -> None:
+    """``PRAGMA journal_mode=WAL``, retried while another connection holds the file. On a new file the
+    switch is a write: two processes opening it at once (the service starting, a command run beside it)
+    both hold a read lock and want the write lock, and SQLite answers the second "database is locked" at
+    once instead of calling the busy handler (waiting could deadlock). Once one of them has switched, the
+    other's retry finds WAL and changes nothing."""
+    deadline = time.monotonic() + _BUSY_S
+    pause = 0.01
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        time.sleep(pause)
+        pause = min(pause * 2, 0.2)
+
 
 _ORJSON = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
@@ -53,10 +76,9 @@ class Store:
         self._published: tuple[tuple[int, int], frozenset[tuple[str, int]]] | None = None
         if str(path) != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+        conn = sqlite3.connect(str(path), timeout=_BUSY_S, isolation_level=None, check_same_thread=False)
+        _switch_to_wal(conn)
         self.db = sqlite_utils.Database(conn)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA busy_timeout=30000")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.migrate()

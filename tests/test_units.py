@@ -214,6 +214,29 @@ def test_align_memo_reuses_a_sequence_and_never_mixes_up_expected_items() -> Non
     assert len(calls) == 2 and other != first and other == align(found, b, similarity)
 
 
+def test_opening_a_new_database_waits_for_another_writer_instead_of_failing(tmp_path) -> None:
+    """Another connection is writing the new file (still in rollback mode) when the store opens it: SQLite
+    refuses the switch to WAL at once, without waiting, so the store must retry until the writer is done."""
+    import sqlite3
+    import threading
+
+    from bot.store import MIGRATIONS, Store
+
+    db = tmp_path / "new.sqlite"
+    writer = sqlite3.connect(str(db), isolation_level=None, check_same_thread=False)
+    writer.execute("BEGIN IMMEDIATE")
+    writer.execute("CREATE TABLE other_writer (x)")
+    threading.Timer(0.3, writer.execute, ("COMMIT",)).start()
+    store = Store(db)
+    try:
+        assert store.one("PRAGMA journal_mode")["journal_mode"] == "wal"
+        assert store.one("PRAGMA user_version")["user_version"] == len(MIGRATIONS)
+        assert store.one("SELECT count(*) AS n FROM other_writer")["n"] == 0  # the writer's commit is kept
+    finally:
+        store.close()
+        writer.close()
+
+
 def test_processes_opening_a_new_database_at_once_migrate_it_once(tmp_path) -> None:
     """The service starting while a command opens the same new file: each migration must run exactly once."""
     import subprocess
