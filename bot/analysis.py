@@ -21,6 +21,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
@@ -165,27 +166,29 @@ class Analyser:
         got = await self._in_pool(fn, *args)
         return fn(*args, self.rules) if got is _HERE else got
 
-    def _parsing(self, sandboxed: bool) -> contextlib.AbstractAsyncContextManager[Any]:
+    @contextlib.asynccontextmanager
+    async def _parsing(self, data: bytes, url: str, ctype: str | None) -> AsyncIterator[bool]:
         """Bytes a sandboxed parser will read wait here, in the event loop, for their turn: handed to a worker
-        while another parses, they would hold that worker idle at the slot lock, with pages queued behind."""
-        if not sandboxed:
-            return contextlib.nullcontext()
+        while another parses, they would hold that worker idle at the slot lock, with pages queued behind.
+        Yields whether they are such bytes: that call may run long, so it runs alone on a worker."""
+        if sniff(data, url, ctype) not in sandbox.SANDBOXED:
+            yield False
+            return
         loop = asyncio.get_running_loop()
         if self._gate is None or self._gate[0] is not loop:  # (each `asyncio.run` of a scan is a new loop)
             self._gate = (loop, asyncio.Semaphore(sandbox.AT_ONCE))
-        return self._gate[1]
+        async with self._gate[1]:
+            yield True
 
     async def extract(self, data: bytes, url: str, ctype: str | None) -> Document:
         """Bytes → Document on a worker, or in a thread here."""
-        sandboxed = sniff(data, url, ctype) in sandbox.SANDBOXED  # may run long: alone on a worker
-        async with self._parsing(sandboxed):
-            got = await self._in_pool(extract, data, url, ctype, alone=sandboxed)
+        async with self._parsing(data, url, ctype) as alone:
+            got = await self._in_pool(extract, data, url, ctype, alone=alone)
             return await extract_in_thread(data, url, ctype) if got is _HERE else got
 
     async def analyse(self, data: bytes, url: str, ctype: str | None, job: Job) -> Analysed:
-        sandboxed = sniff(data, url, ctype) in sandbox.SANDBOXED
-        async with self._parsing(sandboxed):
-            got = await self._in_pool(analyse_page, data, url, ctype, job, alone=sandboxed)
+        async with self._parsing(data, url, ctype) as alone:
+            got = await self._in_pool(analyse_page, data, url, ctype, job, alone=alone)
             return _extracted(await extract_in_thread(data, url, ctype), job, self.rules) if got is _HERE else got
 
     async def analyse_doc(self, doc: Document, job: Job) -> Analysed:
